@@ -1,0 +1,164 @@
+'use strict';
+// balena-request-native: the JS face. A drop-in for `balena-request`: the
+// same factory, the same errors, the same request/response shapes, with the
+// request pipeline and the HTTP engine running natively (see src/).
+const {
+	BalenaRequestError,
+	BalenaExpiredToken,
+	BalenaInvalidParameterError,
+} = require('balena-errors');
+const { Engine } = require('./lib/binding');
+const utils = require('./utils');
+const { Call } = require('./lib/call');
+const { createHost } = require('./lib/host');
+const { toWire } = require('./lib/wire');
+
+const hookIndices = (list, request) => {
+	const indices = [];
+	if (!Array.isArray(list)) {
+		return indices;
+	}
+	for (let i = 0; i < list.length; i++) {
+		const hooks = list[i];
+		if (hooks != null && (request ? hooks.request != null || hooks.requestError != null : hooks.response != null || hooks.responseError != null)) {
+			indices.push(i);
+		}
+	}
+	return request ? indices : indices.reverse();
+};
+
+function prepareDefaults(options, retries) {
+	const prepared = {
+		method: 'GET',
+		json: true,
+		strictSSL: true,
+		headers: {},
+		sendToken: true,
+		refreshToken: true,
+		retries,
+		...options,
+	};
+	// Our own copy: the Authorization header is added to it, not to the caller's.
+	const headers = prepared.headers;
+	prepared.headers =
+		typeof Headers !== 'undefined' && headers instanceof Headers
+			? Object.fromEntries(headers.entries())
+			: { ...headers };
+	if (prepared.uri) {
+		prepared.url = prepared.uri;
+		delete prepared.uri;
+	}
+	return prepared;
+}
+
+/**
+ * Creates a request instance: `{ send, stream, interceptors, refreshToken }`.
+ */
+function getRequest({ auth, debug = false, retries = 0, interceptors = [] } = {}) {
+	const calls = new Map();
+	let nextId = 1;
+	const debugRequest = debug ? (options, response) => utils.debugRequest(options, response) : () => {};
+
+	const self = { send, stream, interceptors, refreshToken };
+	const engine = new Engine(
+		createHost({ auth, calls, interceptors: () => self.interceptors, refreshToken }),
+	);
+
+	async function run(callerOptions, isStream) {
+		const options = prepareDefaults(callerOptions, retries);
+		const id = nextId;
+		nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1;
+		const call = new Call(id, isStream, callerOptions, options, debugRequest);
+		calls.set(id, call);
+		try {
+			const requestHooks = hookIndices(self.interceptors, true);
+			const responseHooks = hookIndices(self.interceptors, false);
+			let wire;
+			if (requestHooks.length === 0) {
+				// No hook will change the options: build the request now, and
+				// cross into native code once.
+				try {
+					wire = toWire(options, isStream);
+					if (typeof wire.then === 'function') {
+						wire = await wire;
+					}
+				} catch (err) {
+					if (err !== null && typeof err === 'object' && !isStream) {
+						err.requestOptions = options;
+					}
+					call.fail(err);
+					wire = undefined;
+				}
+			}
+			const url = options.url;
+			const init = {
+				stream: isStream,
+				url: url == null ? undefined : String(url),
+				baseUrl: options.baseUrl ? String(options.baseUrl) : undefined,
+				apiKey: typeof options.apiKey === 'string' && options.apiKey.length > 0 ? options.apiKey : undefined,
+				sendToken: Boolean(options.sendToken),
+				refreshToken: Boolean(options.refreshToken),
+				hasAuth: auth != null,
+				responseFormat: callerOptions.responseFormat == null ? undefined : String(callerOptions.responseFormat),
+				requestHooks,
+				responseHooks,
+				wire,
+			};
+			call.arm(engine, isStream ? 0 : Number(options.timeout) || 0, options.signal);
+			const settled = await engine.start(id, init);
+			call.disarm();
+			return call.settle(settled);
+		} finally {
+			call.disarm();
+			calls.delete(id);
+		}
+	}
+
+	/** Performs an HTTP request; resolves with the response. */
+	function send(options) {
+		if (options == null) {
+			options = {};
+		}
+		// Like balena-request: the caller's options get the default timeout.
+		if (options.timeout == null) {
+			options.timeout = 59000;
+		}
+		return run(options, false);
+	}
+
+	/** Streams a response body: resolves with a Readable (`progress` events, `.mime`). */
+	function stream(options) {
+		return run(options == null ? {} : options, true);
+	}
+
+	/** Refreshes the token with `/user/v1/refresh-token`; resolves with the new key. */
+	async function refreshToken({ baseUrl } = {}) {
+		if (auth == null) {
+			throw new Error('Auth module not provided in initializer');
+		}
+		let response;
+		try {
+			response = await send({ url: '/user/v1/refresh-token', baseUrl, refreshToken: false });
+		} catch (err) {
+			if (err.code === 'BalenaRequestError' && err.statusCode === 401 && (await auth.isExpired())) {
+				const expiredKey = await auth.getKey();
+				await auth.removeKey();
+				throw new BalenaExpiredToken(expiredKey);
+			}
+			throw err;
+		}
+		const refreshedKey = response.body;
+		await auth.setKey(refreshedKey);
+		return refreshedKey;
+	}
+
+	return self;
+}
+
+// The old factory form `require('balena-request')(options)`, and the named exports.
+const factory = (options) => getRequest(options);
+factory.getRequest = getRequest;
+factory.BalenaRequestError = BalenaRequestError;
+factory.BalenaExpiredToken = BalenaExpiredToken;
+factory.BalenaInvalidParameterError = BalenaInvalidParameterError;
+module.exports = factory;

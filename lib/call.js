@@ -1,0 +1,183 @@
+'use strict';
+// One send() or stream() call as JavaScript sees it while the native pipeline
+// runs it. The call's slot (`value` or `error`, as `failed` says) holds what
+// only JS can hold: the options a hook returned, the response a hook
+// replaced, the error a hook threw. The pipeline asks the host (`host.js`) to
+// act on the slot; this file turns the pipeline's plain results into the
+// objects and errors the caller sees.
+const {
+	BalenaRequestError,
+	BalenaInvalidParameterError,
+} = require('balena-errors');
+const { toHeaders, decodeBody, responseObject } = require('./response');
+const { DownloadStream } = require('./readable');
+
+const abortError = (signal) =>
+	signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+
+class Call {
+	constructor(id, stream, callerOptions, options, debugRequest) {
+		this.id = id;
+		this.stream = stream;
+		this.callerOptions = callerOptions;
+		/** The prepared options; preparation's patch is applied to it once. */
+		this.options = options;
+		/** The options after the request hooks: what a network error carries. */
+		this.requestOptions = options;
+		this.debugRequest = debugRequest;
+		this.value = options;
+		this.error = undefined;
+		this.failed = false;
+		this.patched = false;
+		this.cancelReason = undefined;
+		this.disarm = () => {};
+	}
+
+	fail(error) {
+		this.failed = true;
+		this.error = error;
+	}
+
+	/** `promise.then(onValue, onError)` on the slot. */
+	async then(onValue, onError) {
+		const handler = this.failed ? onError : onValue;
+		if (typeof handler !== 'function') {
+			return;
+		}
+		try {
+			this.value = await handler(this.failed ? this.error : this.value);
+			this.failed = false;
+			this.error = undefined;
+		} catch (err) {
+			this.fail(err);
+		}
+	}
+
+	applyPatch(patch) {
+		if (this.patched || patch == null) {
+			return;
+		}
+		this.patched = true;
+		const options = this.options;
+		if (patch.url != null) {
+			options.url = patch.url;
+		}
+		if (patch.dropBaseUrl) {
+			delete options.baseUrl;
+		}
+		if (patch.authorization != null) {
+			options.headers.Authorization = patch.authorization;
+		}
+	}
+
+	/** Cancels the request side on timeout (send) and on the AbortSignal. */
+	arm(engine, timeout, signal) {
+		const cancel = (reason) => {
+			if (this.cancelReason === undefined) {
+				this.cancelReason = reason;
+				engine.cancel(this.id);
+			}
+		};
+		let clear = () => {};
+		if (!this.stream && timeout) {
+			// The global timer functions as they are now (fake timers in tests).
+			const set = globalThis.setTimeout;
+			const clearTimer = globalThis.clearTimeout;
+			const timer = set(() => cancel(new Error('network timeout')), timeout);
+			clear = () => clearTimer(timer);
+		}
+		let unlisten = () => {};
+		if (signal != null && typeof signal.addEventListener === 'function') {
+			const onAbort = () => cancel(abortError(signal));
+			if (signal.aborted) {
+				onAbort();
+			} else {
+				signal.addEventListener('abort', onAbort, { once: true });
+				unlisten = () => signal.removeEventListener('abort', onAbort);
+			}
+		}
+		this.disarm = () => {
+			clear();
+			unlisten();
+			this.disarm = () => {};
+		};
+	}
+
+	/** The JS error for a native failure. */
+	failureError(failure) {
+		let error;
+		switch (failure.kind) {
+			case 'cancelled':
+				error = this.cancelReason ?? new DOMException('This operation was aborted', 'AbortError');
+				break;
+			case 'invalidResponseFormat':
+				error = new BalenaInvalidParameterError('responseFormat', failure.message);
+				break;
+			case 'invalidUrl':
+				error = new TypeError(failure.message);
+				error.code = 'ERR_INVALID_URL';
+				break;
+			case 'invalidRequest':
+				error = new TypeError(failure.message);
+				break;
+			default:
+				error = new Error(failure.message);
+				if (failure.code) {
+					error.code = failure.code;
+				}
+		}
+		if (failure.withOptions && !this.stream && error !== null && typeof error === 'object') {
+			error.requestOptions = this.requestOptions;
+		}
+		return error;
+	}
+
+	/** How the call (or its request side) settled, as the caller sees it. */
+	settle(settled) {
+		this.applyPatch(settled.patch);
+		switch (settled.kind) {
+			case 'response':
+				return this.stream ? this.streamResult(settled.response) : this.sendResult(settled.response);
+			case 'failure':
+				throw this.failureError(settled.failure);
+			case 'jsValue':
+				return this.value;
+			default:
+				throw this.error;
+		}
+	}
+
+	sendResult(raw) {
+		const headers = toHeaders(raw.headers);
+		const response = responseObject(raw, headers, this.requestOptions.headers);
+		const body = decodeBody(raw, headers);
+		response.body = body;
+		if (raw.status >= 400) {
+			this.debugRequest(this.callerOptions, response);
+			const message = raw.errorUsesBody ? body : raw.errorText;
+			throw new BalenaRequestError(message, raw.status, this.callerOptions, headers);
+		}
+		return response;
+	}
+
+	streamResult(raw) {
+		const headers = toHeaders(raw.headers);
+		const response = responseObject(raw, headers, this.requestOptions.headers);
+		if (raw.status >= 400) {
+			this.debugRequest(this.callerOptions, response);
+			throw new BalenaRequestError(raw.errorText, raw.status);
+		}
+		const stream = new DownloadStream(raw.download);
+		stream.response = response;
+		stream.mime = headers.get('Content-Type');
+		const signal = this.options.signal;
+		if (signal != null && typeof signal.addEventListener === 'function') {
+			const onAbort = () => stream.destroy(abortError(signal));
+			signal.addEventListener('abort', onAbort, { once: true });
+			stream.once('close', () => signal.removeEventListener('abort', onAbort));
+		}
+		return stream;
+	}
+}
+
+module.exports = { Call };

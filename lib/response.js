@@ -1,0 +1,60 @@
+'use strict';
+// Builds what the caller sees from the engine's plain response: the response
+// object of `send()` (fetch-style Headers, legacy `request.uri`) and its body.
+
+function toHeaders(flat) {
+	const headers = new Headers();
+	for (let i = 0; i < flat.length; i += 2) {
+		headers.append(flat[i], flat[i + 1]);
+	}
+	return headers;
+}
+
+// `url.parse`-style view of a WHATWG URL, as balena-request gives it.
+function legacyUri(href) {
+	const url = new URL(href);
+	const search = url.search !== '' ? url.search : url.href.endsWith('?') ? '?' : null;
+	return {
+		href: url.href,
+		protocol: url.protocol,
+		slashes: url.protocol !== '',
+		auth: url.username ? `${url.username}:${url.password}` : null,
+		host: url.host,
+		hostname: url.hostname,
+		port: url.port !== '' ? url.port : null,
+		pathname: url.pathname,
+		path: `${url.pathname}${search ?? ''}`,
+		search,
+		query: search != null ? search.replace(/^\?/, '') : null,
+		hash: url.hash !== '' ? url.hash : null,
+	};
+}
+
+function decodeBody(raw, headers) {
+	switch (raw.format) {
+		case 'none':
+			return null;
+		case 'blob':
+			return new Blob([raw.data ?? Buffer.alloc(0)], { type: headers.get('Content-Type') ?? '' });
+		case 'json':
+			return JSON.parse(raw.text);
+		default:
+			return raw.text ?? '';
+	}
+}
+
+/** The response object, without its body. */
+function responseObject(raw, headers, requestHeaders) {
+	return {
+		statusCode: raw.status,
+		status: raw.status,
+		ok: raw.status >= 200 && raw.status < 300,
+		url: raw.url,
+		headers,
+		body: undefined,
+		duration: raw.duration,
+		request: { headers: requestHeaders, uri: legacyUri(raw.requestUrl) },
+	};
+}
+
+module.exports = { toHeaders, legacyUri, decodeBody, responseObject };

@@ -1,0 +1,130 @@
+'use strict';
+// Turns an options object into the plain request the engine sends (what
+// balena-request's `processRequestOptions` does). Like upstream, it adds the
+// Content-Type and Accept-Encoding it decides on to `options.headers`, so
+// `response.request.headers` shows them.
+
+// Options balena-request rejects, from its list.
+const UNSUPPORTED_REQUEST_PARAMS = [
+	'qsParseOptions', 'qsStringifyOptions', 'useQuerystring', 'form', 'formData', 'multipart',
+	'preambleCRLF', 'postambleCRLF', 'jsonReviver', 'jsonReplacer', 'auth', 'oauth', 'aws',
+	'httpSignature', 'followAllRedirects', 'maxRedirects', 'removeRefererHeader', 'encoding',
+	'jar', 'agent', 'agentClass', 'agentOptions', 'forever', 'pool', 'localAddress', 'proxy',
+	'proxyHeaderWhiteList', 'proxyHeaderExclusiveList', 'time', 'har', 'callback',
+];
+
+const isFile = (value) =>
+	typeof Blob !== 'undefined' && value instanceof Blob && typeof value.name === 'string';
+
+function bodyToWire(body) {
+	if (body == null) {
+		return undefined;
+	}
+	if (typeof body === 'string' || Buffer.isBuffer(body)) {
+		return body;
+	}
+	if (ArrayBuffer.isView(body)) {
+		return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+	}
+	if (body instanceof ArrayBuffer) {
+		return Buffer.from(body);
+	}
+	return String(body);
+}
+
+async function formParts(entries) {
+	return Promise.all(
+		entries.map(async ([name, value]) =>
+			isFile(value)
+				? {
+						name,
+						data: Buffer.from(await value.arrayBuffer()),
+						filename: value.name,
+						contentType: value.type || undefined,
+					}
+				: { name, value: String(value) },
+		),
+	);
+}
+
+function retriesOf(value) {
+	const n = Math.floor(Number(value));
+	return Number.isFinite(n) && n > 0 ? Math.min(n, 0xffffffff) : 0;
+}
+
+/**
+ * @param options the request options (after defaults and hooks)
+ * @param stream whether this is a `stream()` call
+ * @returns the wire request, or a Promise of it when a body holds files
+ */
+function toWire(options, stream) {
+	if (options == null || typeof options !== 'object') {
+		throw new TypeError(
+			`request options must be an object, got ${options === null ? 'null' : typeof options} (did a request interceptor return nothing?)`,
+		);
+	}
+	const url = options.url || options.uri;
+	if (url == null) {
+		throw new Error('url option not provided');
+	}
+	let headers = options.headers;
+	if (headers == null || typeof headers !== 'object') {
+		headers = {};
+	}
+	let body = options.body;
+	if (options.json && body) {
+		body = JSON.stringify(body);
+		headers['Content-Type'] = 'application/json';
+	}
+	if (stream) {
+		headers['Accept-Encoding'] = 'gzip, deflate';
+	} else if (!headers['Accept-Encoding']) {
+		headers['Accept-Encoding'] = 'compress, gzip';
+	}
+	if (options.strictSSL === false) {
+		throw new Error('`strictSSL` must be true or absent');
+	}
+	for (const key of UNSUPPORTED_REQUEST_PARAMS) {
+		const value = options[key];
+		if (value != null) {
+			throw new Error(`The ${key} param is not supported. Value: ${value}`);
+		}
+	}
+	const method = options.method == null ? 'GET' : options.method;
+	if (typeof method !== 'string') {
+		throw new TypeError(`The method option must be a string, got ${typeof method}`);
+	}
+	const flatHeaders = [];
+	for (const name of Object.keys(headers)) {
+		const value = headers[name];
+		if (value !== undefined) {
+			flatHeaders.push(name, String(value));
+		}
+	}
+	const wire = {
+		url: String(url),
+		baseUrl: options.baseUrl ? String(options.baseUrl) : undefined,
+		qsJson: options.qs ? JSON.stringify(options.qs) : undefined,
+		method,
+		headers: flatHeaders,
+		body: bodyToWire(body),
+		form: undefined,
+		followRedirect: options.followRedirect !== false,
+		decompress: !stream && options.gzip !== false,
+		retries: retriesOf(options.retries),
+	};
+	const raw = options.body;
+	if (raw != null && typeof raw === 'object' && !ArrayBuffer.isView(raw)) {
+		const entries = Object.entries(raw);
+		if (entries.some(([, value]) => isFile(value))) {
+			return formParts(entries).then((form) => {
+				wire.form = form;
+				wire.body = undefined;
+				return wire;
+			});
+		}
+	}
+	return wire;
+}
+
+module.exports = { toWire, UNSUPPORTED_REQUEST_PARAMS };

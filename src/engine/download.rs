@@ -1,0 +1,155 @@
+//! A response body read as a stream: large chunks handed out one at a time
+//! (the caller pulls, so a slow consumer slows the download), decompressed
+//! here off the JS thread, with progress counted on the bytes the spec says.
+
+use super::decode::{Decoder, Encoding};
+use super::progress::{Progress, ProgressEvent};
+use bytes::{Bytes, BytesMut};
+use futures::{FutureExt, Stream, StreamExt};
+use std::pin::Pin;
+use std::time::Instant;
+
+/// Chunks smaller than this that are already buffered get joined, so that
+/// each pull from JS carries a worthwhile amount of data.
+const COALESCE: usize = 256 * 1024;
+/// At most this much decompressed output per pull.
+const DECODED_CHUNK: usize = 1024 * 1024;
+
+type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadError(pub String);
+
+pub struct Download {
+    body: Option<BodyStream>,
+    decoder: Option<Decoder>,
+    /// Progress counts compressed bytes (gzip with only X-Transfer-Length).
+    count_compressed: bool,
+    progress: Progress,
+    /// A progress event that fell due while no output was ready yet.
+    due: Option<Option<ProgressEvent>>,
+    url: String,
+}
+
+impl Download {
+    /// `content_length` and `transfer_length` are the header values.
+    pub fn new(
+        response: reqwest::Response,
+        encoding: Encoding,
+        content_length: Option<u64>,
+        transfer_length: Option<u64>,
+    ) -> Download {
+        let url = response.url().to_string();
+        let total = content_length.or(transfer_length);
+        let count_compressed =
+            encoding != Encoding::Identity && transfer_length.is_some() && content_length.is_none();
+        Download {
+            body: Some(Box::pin(response.bytes_stream())),
+            decoder: (encoding != Encoding::Identity).then(|| Decoder::new(encoding)),
+            count_compressed,
+            progress: Progress::new(total, Instant::now()),
+            due: None,
+            url,
+        }
+    }
+
+    pub fn received(&self) -> u64 {
+        self.progress.received()
+    }
+
+    /// The next chunk, `None` at the end. Also says whether a progress event
+    /// is due (`Some(None)`: due, total unknown).
+    pub async fn next(
+        &mut self,
+    ) -> Result<(Option<Bytes>, Option<Option<ProgressEvent>>), DownloadError> {
+        loop {
+            if let Some(decoder) = self.decoder.as_mut() {
+                let out = decoder
+                    .drain(DECODED_CHUNK)
+                    .map_err(|e| DownloadError(e.to_string()))?;
+                if !out.is_empty() {
+                    if !self.count_compressed {
+                        let due = self.progress.add(out.len() as u64, Instant::now());
+                        self.note(due);
+                    }
+                    return Ok((Some(Bytes::from(out)), self.due.take()));
+                }
+            }
+            let raw = match self.read_raw().await? {
+                Some(raw) => raw,
+                None => return Ok((None, None)),
+            };
+            if self.decoder.is_none() || self.count_compressed {
+                let due = self.progress.add(raw.len() as u64, Instant::now());
+                self.note(due);
+            }
+            match self.decoder.as_mut() {
+                None => return Ok((Some(raw), self.due.take())),
+                Some(decoder) => decoder.feed(raw),
+            }
+        }
+    }
+
+    fn note(&mut self, due: Option<Option<ProgressEvent>>) {
+        if due.is_some() {
+            self.due = due;
+        }
+    }
+
+    /// The final progress event.
+    pub fn final_progress(&self) -> Option<ProgressEvent> {
+        self.progress.event(Instant::now())
+    }
+
+    /// Stops reading and closes the connection.
+    pub fn cancel(&mut self) {
+        self.body = None;
+        self.decoder = None;
+    }
+
+    async fn read_raw(&mut self) -> Result<Option<Bytes>, DownloadError> {
+        let url = &self.url;
+        let body = match self.body.as_mut() {
+            Some(body) => body,
+            None => return Ok(None),
+        };
+        let first = match body.next().await {
+            None => {
+                self.body = None;
+                return Ok(None);
+            }
+            Some(chunk) => match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => return Err(body_error(url, &e)),
+            },
+        };
+        if first.len() >= COALESCE {
+            return Ok(Some(first));
+        }
+        // Join chunks that are already here; never wait for more.
+        let mut joined: Option<BytesMut> = None;
+        while joined.as_ref().map_or(first.len(), |j| j.len()) < COALESCE {
+            match body.next().now_or_never() {
+                Some(Some(Ok(more))) => {
+                    let buf = joined.get_or_insert_with(|| {
+                        let mut b = BytesMut::with_capacity(COALESCE * 2);
+                        b.extend_from_slice(&first);
+                        b
+                    });
+                    buf.extend_from_slice(&more);
+                }
+                Some(Some(Err(e))) => return Err(body_error(url, &e)),
+                Some(None) | None => break,
+            }
+        }
+        Ok(Some(joined.map_or(first, BytesMut::freeze)))
+    }
+}
+
+fn body_error(url: &str, err: &reqwest::Error) -> DownloadError {
+    let mut source: &dyn std::error::Error = err;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    DownloadError(format!("download from {url} failed: {source}"))
+}

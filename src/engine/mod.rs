@@ -1,0 +1,13 @@
+//! The pure engine: everything that turns plain request data into bytes on the
+//! wire and bytes from the wire into plain response data. Nothing in here knows
+//! about JavaScript or N-API, so all of it is exercised by `cargo test`.
+
+pub mod body_format;
+pub mod decode;
+pub mod download;
+pub mod error_message;
+pub mod progress;
+pub mod qs;
+pub mod redirect;
+pub mod transport;
+pub mod url;

@@ -1,0 +1,238 @@
+//! The transport: one pooled reqwest client (keep-alive, HTTP/2 when the
+//! server offers it over TLS, rustls with the system roots plus
+//! `NODE_EXTRA_CA_CERTS`, proxies from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`),
+//! redirects followed here, and `retries` on network-level failures.
+
+use super::redirect::{is_redirect, next_headers, next_method, MAX_REDIRECTS};
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
+use reqwest::{Certificate, Client, Method, Response};
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+pub enum OutgoingBody {
+    Empty,
+    Bytes(Bytes),
+    Multipart(Vec<FormPart>),
+}
+
+pub struct FormPart {
+    pub name: String,
+    pub value: FormValue,
+}
+
+pub enum FormValue {
+    Text(String),
+    File {
+        data: Bytes,
+        filename: String,
+        content_type: Option<String>,
+    },
+}
+
+pub struct OutgoingRequest {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: OutgoingBody,
+    pub follow_redirects: bool,
+    /// How many more times to send after a network-level failure.
+    pub retries: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// Connecting, writing or reading failed; `code` is the errno-style name
+    /// Node users know (ECONNREFUSED, ECONNRESET, ...), when there is one.
+    Network {
+        url: String,
+        reason: String,
+        code: Option<&'static str>,
+    },
+    TooManyRedirects(String),
+    Invalid(String),
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Network { url, reason, .. } => {
+                write!(f, "request to {url} failed, reason: {reason}")
+            }
+            TransportError::TooManyRedirects(url) => {
+                write!(
+                    f,
+                    "too many redirects (more than {MAX_REDIRECTS}) while requesting {url}"
+                )
+            }
+            TransportError::Invalid(message) => f.write_str(message),
+        }
+    }
+}
+
+impl TransportError {
+    pub fn network(url: &Url, err: &reqwest::Error) -> TransportError {
+        let (reason, code) = describe(err);
+        TransportError::Network {
+            url: url.to_string(),
+            reason,
+            code,
+        }
+    }
+}
+
+/// The innermost cause of a reqwest error, which is the one that says what
+/// happened ("Connection refused"), and an errno-style code for it.
+fn describe(err: &reqwest::Error) -> (String, Option<&'static str>) {
+    let mut source: &dyn StdError = err;
+    let mut code = None;
+    while let Some(next) = source.source() {
+        source = next;
+        if let Some(io) = next.downcast_ref::<std::io::Error>() {
+            code = io_code(io.kind());
+        }
+    }
+    let reason = source.to_string();
+    if code.is_none() {
+        if err.is_timeout() {
+            code = Some("ETIMEDOUT");
+        } else if reason.contains("closed")
+            || reason.contains("reset")
+            || reason.contains("end of file")
+        {
+            code = Some("ECONNRESET");
+        }
+    }
+    (reason, code)
+}
+
+fn io_code(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind::*;
+    match kind {
+        ConnectionRefused => Some("ECONNREFUSED"),
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Some("ECONNRESET"),
+        TimedOut => Some("ETIMEDOUT"),
+        _ => None,
+    }
+}
+
+pub struct Transport {
+    client: Client,
+}
+
+impl Transport {
+    pub fn new() -> Result<Transport, String> {
+        let mut builder = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(60));
+        if let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") {
+            // Like Node, an unreadable file only means no extra roots.
+            if let Ok(pem) = std::fs::read(path) {
+                if let Ok(certs) = Certificate::from_pem_bundle(&pem) {
+                    builder = builder.tls_certs_merge(certs);
+                }
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        Ok(Transport { client })
+    }
+
+    /// Sends, following redirects when asked, and sends again after a
+    /// network-level failure up to `retries` times (never after a status).
+    pub async fn send(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
+        let mut attempt = 0;
+        loop {
+            match self.send_following(request).await {
+                Err(TransportError::Network { .. }) if attempt < request.retries => attempt += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn send_following(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
+        let mut method = request.method.clone();
+        let mut url = request.url.clone();
+        let mut headers = request.headers.clone();
+        let mut with_body = true;
+        for hop in 0..=MAX_REDIRECTS {
+            let mut builder = self.client.request(method.clone(), url.clone());
+            let mut hop_headers = headers.clone();
+            if with_body {
+                match &request.body {
+                    OutgoingBody::Empty => {}
+                    OutgoingBody::Bytes(bytes) => builder = builder.body(bytes.clone()),
+                    OutgoingBody::Multipart(parts) => {
+                        // The form sets its own Content-Type with the boundary.
+                        hop_headers.remove(CONTENT_TYPE);
+                        builder = builder.multipart(build_form(parts)?);
+                    }
+                }
+            }
+            let response = builder
+                .headers(hop_headers)
+                .send()
+                .await
+                .map_err(|e| TransportError::network(&url, &e))?;
+            let status = response.status().as_u16();
+            if !request.follow_redirects || !is_redirect(status) {
+                return Ok(response);
+            }
+            let next = match response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| url.join(l).ok())
+            {
+                Some(next) => next,
+                None => return Ok(response),
+            };
+            if hop == MAX_REDIRECTS {
+                return Err(TransportError::TooManyRedirects(request.url.to_string()));
+            }
+            let (next_method_value, keeps_body) = next_method(status, &method);
+            next_headers(&mut headers, &url, &next, keeps_body && with_body);
+            method = next_method_value;
+            with_body = with_body && keeps_body;
+            url = next;
+        }
+        Err(TransportError::TooManyRedirects(request.url.to_string()))
+    }
+}
+
+fn build_form(parts: &[FormPart]) -> Result<reqwest::multipart::Form, TransportError> {
+    use reqwest::multipart::{Form, Part};
+    let mut form = Form::new();
+    for part in parts {
+        form = match &part.value {
+            FormValue::Text(text) => form.text(part.name.clone(), text.clone()),
+            FormValue::File {
+                data,
+                filename,
+                content_type,
+            } => {
+                let mut file = Part::stream_with_length(data.clone(), data.len() as u64)
+                    .file_name(filename.clone());
+                if let Some(ct) = content_type.as_deref().filter(|ct| !ct.is_empty()) {
+                    file = file.mime_str(ct).map_err(|_| {
+                        TransportError::Invalid(format!(
+                            "Invalid content type for form field {}: {ct}",
+                            part.name
+                        ))
+                    })?;
+                } else {
+                    file = file
+                        .mime_str("application/octet-stream")
+                        .map_err(|_| TransportError::Invalid("Invalid content type".into()))?;
+                }
+                form.part(part.name.clone(), file)
+            }
+        };
+    }
+    Ok(form)
+}

@@ -1,0 +1,11 @@
+//! The binding layer: what Node sees. It converts between JS values and the
+//! pipeline's plain data and implements the pipeline's `Host` with a
+//! threadsafe function; it holds no request logic of its own.
+
+mod convert;
+mod download;
+mod engine;
+mod host;
+
+pub use download::NativeDownload;
+pub use engine::Engine;

@@ -1,0 +1,229 @@
+//! Stage 4: the wire request goes out, the response comes back. For `send()`
+//! the body is read whole and decoded; for `stream()` it becomes a
+//! `Download` (an error status still reads the body, for the error text).
+
+use super::types::{Failure, FailureKind, Outcome, RawResponse, ResponseBody, Wire, WireBody};
+use crate::engine::body_format::BodyFormat;
+use crate::engine::decode::{decode_all, Encoding};
+use crate::engine::download::Download;
+use crate::engine::error_message::{error_text, ErrorText, UNSUCCESSFUL};
+use crate::engine::transport::{OutgoingBody, OutgoingRequest, Transport, TransportError};
+use crate::engine::url::request_url;
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
+};
+use reqwest::Method;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Send,
+    Stream,
+}
+
+pub async fn exchange(
+    transport: &Transport,
+    wire: Wire,
+    response_format: Option<&str>,
+    mode: Mode,
+) -> Outcome {
+    match exchange_inner(transport, wire, response_format, mode).await {
+        Ok(raw) => Outcome::Response(raw),
+        Err(failure) => Outcome::Failure(failure),
+    }
+}
+
+async fn exchange_inner(
+    transport: &Transport,
+    wire: Wire,
+    response_format: Option<&str>,
+    mode: Mode,
+) -> Result<RawResponse, Failure> {
+    let decompress = wire.decompress;
+    let request = to_outgoing(wire)?;
+    let started = Instant::now();
+    let response = transport.send(&request).await.map_err(from_transport)?;
+    let duration_ms = started.elapsed().as_millis() as f64;
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let header = |name: &HeaderName| response.headers().get(name).and_then(|v| v.to_str().ok());
+    let content_type = header(&CONTENT_TYPE).map(str::to_string);
+    let encoding = Encoding::from_header(header(&CONTENT_ENCODING));
+    let url = response.url().to_string();
+
+    if mode == Mode::Stream && status < 400 {
+        let content_length = header(&CONTENT_LENGTH).and_then(parse_length);
+        let transfer_length = response
+            .headers()
+            .get("x-transfer-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_length);
+        return Ok(RawResponse {
+            status,
+            headers,
+            request_url: request.url.to_string(),
+            url,
+            duration_ms,
+            format: BodyFormat::Blob,
+            body: ResponseBody::Stream(Download::new(
+                response,
+                encoding,
+                content_length,
+                transfer_length,
+            )),
+            error_text: None,
+        });
+    }
+
+    let format = match mode {
+        Mode::Send => BodyFormat::decide(response_format, content_type.as_deref())
+            .map_err(|value| Failure::new(FailureKind::InvalidResponseFormat, value, false))?,
+        Mode::Stream => BodyFormat::Text,
+    };
+    let raw_body = response
+        .bytes()
+        .await
+        .map_err(|e| from_transport(TransportError::network(&request.url, &e)))?;
+    let body = if decompress || mode == Mode::Stream {
+        decode_all(encoding, raw_body)
+            .map_err(|e| Failure::new(FailureKind::Decode, e.to_string(), false))?
+    } else {
+        raw_body
+    };
+    let error_text = (status >= 400).then(|| match mode {
+        Mode::Send => error_text(format, &body),
+        Mode::Stream if body.is_empty() => ErrorText::Text(UNSUCCESSFUL.into()),
+        Mode::Stream => ErrorText::Text(String::from_utf8_lossy(&body).into_owned()),
+    });
+    Ok(RawResponse {
+        status,
+        headers,
+        request_url: request.url.to_string(),
+        url,
+        duration_ms,
+        format,
+        body: ResponseBody::Full(body),
+        error_text,
+    })
+}
+
+/// `parseInt(value, 10) || undefined`
+fn parse_length(value: &str) -> Option<u64> {
+    let digits: String = value
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse::<u64>().ok().filter(|n| *n > 0)
+}
+
+fn from_transport(err: TransportError) -> Failure {
+    let kind = match &err {
+        TransportError::Network { .. } => FailureKind::Network,
+        TransportError::TooManyRedirects(_) => FailureKind::TooManyRedirects,
+        TransportError::Invalid(_) => FailureKind::InvalidRequest,
+    };
+    let code = match &err {
+        TransportError::Network { code, .. } => *code,
+        _ => None,
+    };
+    Failure {
+        code,
+        ..Failure::new(kind, err.to_string(), true)
+    }
+}
+
+/// The methods fetch upper-cases; others (PATCH) are sent as written.
+fn normalise_method(method: &str) -> Result<Method, Failure> {
+    let upper = method.to_ascii_uppercase();
+    let name = match upper.as_str() {
+        "DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" => upper.as_str(),
+        _ => method,
+    };
+    Method::from_bytes(name.as_bytes()).map_err(|_| {
+        Failure::new(
+            FailureKind::InvalidRequest,
+            format!("Invalid method: {method:?}"),
+            true,
+        )
+    })
+}
+
+fn to_outgoing(wire: Wire) -> Result<OutgoingRequest, Failure> {
+    let method = normalise_method(&wire.method)?;
+    let url = request_url(&wire.url, wire.base_url.as_deref(), wire.qs.as_deref())
+        .map_err(|e| Failure::new(FailureKind::InvalidUrl, e.to_string(), true))?;
+    let mut headers = HeaderMap::with_capacity(wire.headers.len());
+    for (name, value) in &wire.headers {
+        let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            Failure::new(
+                FailureKind::InvalidRequest,
+                format!("Invalid header name: {name:?}"),
+                true,
+            )
+        })?;
+        let header_value = HeaderValue::from_str(value).map_err(|_| {
+            Failure::new(
+                FailureKind::InvalidRequest,
+                format!("Invalid value for header {name:?}: {value:?}"),
+                true,
+            )
+        })?;
+        headers.append(header_name, header_value);
+    }
+    let body = match wire.body {
+        WireBody::None => OutgoingBody::Empty,
+        WireBody::Bytes(bytes) => OutgoingBody::Bytes(bytes),
+        WireBody::Multipart(parts) => OutgoingBody::Multipart(parts),
+    };
+    Ok(OutgoingRequest {
+        method,
+        url,
+        headers,
+        body,
+        follow_redirects: wire.follow_redirect,
+        retries: wire.retries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_parse_like_parse_int() {
+        assert_eq!(parse_length("46"), Some(46));
+        assert_eq!(parse_length(" 12abc"), Some(12));
+        assert_eq!(parse_length("0"), None);
+        assert_eq!(parse_length("x"), None);
+    }
+
+    #[test]
+    fn methods_and_headers_are_checked() {
+        assert_eq!(normalise_method("get").unwrap(), Method::GET);
+        assert_eq!(normalise_method("patch").unwrap().as_str(), "patch");
+        assert!(normalise_method("bad method").is_err());
+        let wire = Wire {
+            url: "http://127.0.0.1/".into(),
+            base_url: None,
+            qs: None,
+            method: "GET".into(),
+            headers: vec![("X-Bad".into(), "a\r\nInjected: yes".into())],
+            body: WireBody::None,
+            follow_redirect: true,
+            decompress: true,
+            retries: 0,
+        };
+        let err = to_outgoing(wire).err().map(|f| f.kind);
+        assert_eq!(err, Some(FailureKind::InvalidRequest));
+    }
+}

@@ -1,0 +1,116 @@
+//! The request pipeline, in the order a request meets its stages:
+//!
+//! 1. `prepare`   defaults already merged by JS; apiKey appended, baseUrl dropped
+//!                for absolute URLs (a `Patch` JS applies to what it shows)
+//! 2. `auth`      token refresh, expired-token failure, Bearer header
+//! 3. `hooks`     request hooks, in array order, `then(request, requestError)`
+//! 4. `exchange`  wire request -> transport (retries, redirects) -> body
+//!                decoded by `responseFormat`, error status mapped
+//! 5. `hooks`     response hooks, in reverse order, `then(response, responseError)`
+//!
+//! Stages that need JavaScript (the `auth` object, user hooks) go through the
+//! `Host` trait; values that only JS can hold (options objects with signals
+//! and Blobs, responses a hook replaced) stay on the JS side, in the call's
+//! slot, and the pipeline tracks only whether that slot holds a value or an
+//! error. Stages 1 to 4 can be cancelled (timeout, AbortSignal); the response
+//! hooks cannot, as in balena-request.
+
+mod auth;
+mod exchange;
+mod hooks;
+pub mod host;
+mod prepare;
+mod types;
+
+pub use exchange::Mode;
+pub use host::{Host, HostOp, HostReply};
+pub use types::*;
+
+use crate::engine::transport::Transport;
+use futures::future::{AbortRegistration, Abortable};
+
+/// What the JS slot of the call holds at a point of the pipeline, or the
+/// native failure that has not crossed into JS yet.
+#[derive(Debug)]
+pub enum Current {
+    Value,
+    JsError,
+    Failure(Failure),
+}
+
+/// Runs one `send()` or `stream()` call to its end.
+pub async fn run<H: Host>(
+    host: &H,
+    transport: &Transport,
+    call: u32,
+    init: CallInit,
+    abort: AbortRegistration,
+) -> Settled {
+    let patch = prepare::prepare(&init);
+    let response_hooks = init.response_hooks.clone();
+    let until_response = Abortable::new(
+        request_side(host, transport, call, init, patch.clone()),
+        abort,
+    );
+    let outcome = match until_response.await {
+        Ok(outcome) => outcome,
+        Err(_aborted) => Outcome::Failure(Failure::new(
+            FailureKind::Cancelled,
+            "The operation was aborted",
+            true,
+        )),
+    };
+    let settled = Settled {
+        outcome,
+        patch: patch.ok(),
+    };
+    hooks::response_phase(host, call, &response_hooks, settled).await
+}
+
+async fn request_side<H: Host>(
+    host: &H,
+    transport: &Transport,
+    call: u32,
+    init: CallInit,
+    patch: Result<Patch, Failure>,
+) -> Outcome {
+    let mut patch = match patch {
+        Ok(patch) => patch,
+        Err(failure) => {
+            let current = hooks::request_phase(
+                host,
+                call,
+                &init.request_hooks,
+                Current::Failure(failure),
+                None,
+            )
+            .await;
+            return finish_request_failure(current.0);
+        }
+    };
+    let current = match auth::authorize(host, call, &init, &mut patch).await {
+        Ok(()) => Current::Value,
+        Err(current) => current,
+    };
+    let (current, hooked_wire) =
+        hooks::request_phase(host, call, &init.request_hooks, current, Some(&patch)).await;
+    let wire = match current {
+        Current::Value if init.request_hooks.is_empty() => init.wire.map(|wire| patch.apply(wire)),
+        Current::Value => hooked_wire,
+        other => return finish_request_failure(other),
+    };
+    match wire {
+        // JS could not turn the options into a request; the error is in its slot.
+        None => Outcome::JsError,
+        Some(wire) => {
+            exchange::exchange(transport, wire, init.response_format.as_deref(), init.mode).await
+        }
+    }
+}
+
+fn finish_request_failure(current: Current) -> Outcome {
+    match current {
+        Current::Failure(failure) => Outcome::Failure(failure),
+        _ => Outcome::JsError,
+    }
+}

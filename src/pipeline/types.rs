@@ -1,0 +1,159 @@
+//! Plain data the pipeline passes between its stages and to the binding.
+
+use crate::engine::body_format::BodyFormat;
+use crate::engine::download::Download;
+use crate::engine::error_message::ErrorText;
+use crate::engine::transport::FormPart;
+use bytes::Bytes;
+
+use super::exchange::Mode;
+
+/// What JS hands over when a call starts.
+pub struct CallInit {
+    pub mode: Mode,
+    /// `url` (or its alias `uri`) of the options after defaults.
+    pub url: Option<String>,
+    pub base_url: Option<String>,
+    pub api_key: Option<String>,
+    pub send_token: bool,
+    pub refresh_token: bool,
+    pub has_auth: bool,
+    /// The caller's own `responseFormat` (hooks cannot change it upstream).
+    pub response_format: Option<String>,
+    /// Indices of interceptors with a request-phase hook, in array order.
+    pub request_hooks: Vec<u32>,
+    /// Indices of interceptors with a response-phase hook, in reverse order.
+    pub response_hooks: Vec<u32>,
+    /// The request as JS built it from the options, when no request hook
+    /// will change them; `None` also when building it failed in JS.
+    pub wire: Option<Wire>,
+}
+
+/// A request as it goes on the wire, before URL resolution.
+pub struct Wire {
+    pub url: String,
+    pub base_url: Option<String>,
+    pub qs: Option<String>,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: WireBody,
+    pub follow_redirect: bool,
+    pub decompress: bool,
+    pub retries: u32,
+}
+
+pub enum WireBody {
+    None,
+    Bytes(Bytes),
+    Multipart(Vec<FormPart>),
+}
+
+/// What preparation changed in the options; JS applies it to the options
+/// object it shows to hooks and puts on errors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Patch {
+    pub url: Option<String>,
+    pub drop_base_url: bool,
+    pub authorization: Option<String>,
+}
+
+impl Patch {
+    pub fn apply(&self, mut wire: Wire) -> Wire {
+        if let Some(url) = &self.url {
+            wire.url = url.clone();
+        }
+        if self.drop_base_url {
+            wire.base_url = None;
+        }
+        if let Some(auth) = &self.authorization {
+            wire.headers.retain(|(name, _)| name != "Authorization");
+            wire.headers.push(("Authorization".into(), auth.clone()));
+        }
+        wire
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Network,
+    Cancelled,
+    InvalidUrl,
+    InvalidRequest,
+    InvalidResponseFormat,
+    TooManyRedirects,
+    Decode,
+    Host,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Network => "network",
+            FailureKind::Cancelled => "cancelled",
+            FailureKind::InvalidUrl => "invalidUrl",
+            FailureKind::InvalidRequest => "invalidRequest",
+            FailureKind::InvalidResponseFormat => "invalidResponseFormat",
+            FailureKind::TooManyRedirects => "tooManyRedirects",
+            FailureKind::Decode => "decode",
+            FailureKind::Host => "host",
+        }
+    }
+}
+
+/// A failure that happened natively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+    /// errno-style code for network failures.
+    pub code: Option<&'static str>,
+    /// Whether the error carries the prepared options (transport failures).
+    pub with_options: bool,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, message: impl Into<String>, with_options: bool) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+            code: None,
+            with_options,
+        }
+    }
+}
+
+pub enum ResponseBody {
+    Full(Bytes),
+    Stream(Download),
+}
+
+/// A response as received, before JS turns it into the response object.
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The URL the request was sent to (before any redirect).
+    pub request_url: String,
+    /// The URL the response came from.
+    pub url: String,
+    pub duration_ms: f64,
+    pub format: BodyFormat,
+    pub body: ResponseBody,
+    /// For an error status: the `BalenaRequestError` text.
+    pub error_text: Option<ErrorText>,
+}
+
+pub enum Outcome {
+    Response(RawResponse),
+    Failure(Failure),
+    /// The JS slot holds the result value (after response hooks).
+    JsValue,
+    /// The JS slot holds the error.
+    JsError,
+}
+
+/// The end of the request side (or of the whole call), with the patch JS
+/// needs to show the prepared options.
+pub struct Settled {
+    pub outcome: Outcome,
+    pub patch: Option<Patch>,
+}
