@@ -104,8 +104,11 @@ function getRequest({ auth, debug = false, retries = 0, interceptors = [] } = {}
 				responseHooks,
 				wire,
 			};
+			const settling = engine.start(id, init);
+			// Armed once the engine knows the call, so that even an already
+			// aborted signal cancels it (and the failure meets the hooks).
 			call.arm(engine, isStream ? 0 : Number(options.timeout) || 0, options.signal);
-			const settled = await engine.start(id, init);
+			const settled = await settling;
 			call.disarm();
 			return call.settle(settled);
 		} finally {

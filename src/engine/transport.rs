@@ -236,3 +236,44 @@ fn build_form(parts: &[FormPart]) -> Result<reqwest::multipart::Form, TransportE
     }
     Ok(form)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A dropped request (timeout, abort) closes its connection, so that a
+    /// server that never answers is not left holding a socket.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dropping_a_request_closes_its_connection() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf); // the request head
+            let closed = matches!(socket.read(&mut buf), Ok(0));
+            tx.send(closed).unwrap();
+        });
+        let transport = Transport::new().unwrap();
+        let request = OutgoingRequest {
+            method: Method::GET,
+            url: Url::parse(&format!("http://{addr}/")).unwrap(),
+            headers: HeaderMap::new(),
+            body: OutgoingBody::Empty,
+            follow_redirects: true,
+            retries: 0,
+        };
+        let result =
+            tokio::time::timeout(Duration::from_millis(200), transport.send(&request)).await;
+        assert!(result.is_err());
+        let closed = tokio::task::spawn_blocking(move || rx.recv().unwrap())
+            .await
+            .unwrap();
+        assert!(closed, "the server should see the connection close");
+    }
+}
