@@ -28,6 +28,7 @@ pub use types::*;
 
 use crate::engine::transport::Transport;
 use futures::future::{AbortRegistration, Abortable};
+use std::sync::Mutex;
 
 /// What the JS slot of the call holds at a point of the pipeline, or the
 /// native failure that has not crossed into JS yet.
@@ -47,9 +48,12 @@ pub async fn run<H: Host>(
     abort: AbortRegistration,
 ) -> Settled {
     let patch = prepare::prepare(&init);
+    // The patch as far as the request side got (auth adds the header), kept
+    // outside the cancellable part so that a cancelled call still has it.
+    let latest = Mutex::new(patch.as_ref().ok().cloned());
     let response_hooks = init.response_hooks.clone();
     let until_response = Abortable::new(
-        request_side(host, transport, call, init, patch.clone()),
+        request_side(host, transport, call, init, patch, &latest),
         abort,
     );
     let outcome = match until_response.await {
@@ -62,7 +66,9 @@ pub async fn run<H: Host>(
     };
     let settled = Settled {
         outcome,
-        patch: patch.ok(),
+        patch: latest
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
     };
     hooks::response_phase(host, call, &response_hooks, settled).await
 }
@@ -73,6 +79,7 @@ async fn request_side<H: Host>(
     call: u32,
     init: CallInit,
     patch: Result<Patch, Failure>,
+    latest: &Mutex<Option<Patch>>,
 ) -> Outcome {
     let mut patch = match patch {
         Ok(patch) => patch,
@@ -92,6 +99,9 @@ async fn request_side<H: Host>(
         Ok(()) => Current::Value,
         Err(current) => current,
     };
+    if let Ok(mut slot) = latest.lock() {
+        *slot = Some(patch.clone());
+    }
     let (current, hooked_wire) =
         hooks::request_phase(host, call, &init.request_hooks, current, Some(&patch)).await;
     let wire = match current {

@@ -1,0 +1,291 @@
+'use strict';
+// compat.md "Streams".
+const crypto = require('crypto');
+const zlib = require('zlib');
+const { PassThrough, Writable } = require('stream');
+const { pipeline } = require('stream/promises');
+const errors = require('balena-errors');
+const getRequest = require('..');
+const utils = require('../utils');
+const { startServer, text } = require('./helpers/server');
+
+const message = 'Lorem ipsum dolor sit amet';
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let server;
+const request = getRequest({});
+
+const collect = async (stream) => {
+	const chunks = [];
+	for await (const chunk of stream) chunks.push(chunk);
+	return Buffer.concat(chunks);
+};
+const progressOf = (stream) => {
+	const events = [];
+	stream.on('progress', (event) => events.push(event));
+	return events;
+};
+
+beforeAll(async () => {
+	const gz = zlib.gzipSync(message);
+	server = await startServer({
+		'/plain': text(200, message),
+		'/gzip-transfer-length': (req, res) => {
+			// No Content-Length: chunked, as an image server sends it.
+			res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip', 'X-Transfer-Length': String(gz.length) });
+			res.end(gz);
+		},
+		'/gzip-content-length': (req, res) => {
+			res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip', 'Content-Length': String(gz.length) });
+			res.end(gz);
+		},
+		'/gzip-both': (req, res) => {
+			res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': String(gz.length), 'X-Transfer-Length': '999' });
+			res.end(gz);
+		},
+		'/error': text(400, 'Something happened'),
+		'/error-empty': (req, res) => {
+			res.writeHead(503);
+			res.end();
+		},
+	});
+});
+afterAll(() => server.close());
+
+describe('stream()', () => {
+	it('resolves to a Readable with .mime and .response and no .length', async () => {
+		const stream = await request.stream({ baseUrl: server.url, url: '/plain' });
+		expect(typeof stream.pipe).toBe('function');
+		expect(stream.mime).toBe('text/plain');
+		expect(stream.response.statusCode).toBe(200);
+		expect(stream.response.headers.get('content-type')).toBe('text/plain');
+		expect(stream.length).toBeUndefined();
+		expect(await utils.getStreamContents(stream)).toBe(message);
+		expect(server.last().headers['accept-encoding']).toBe('gzip, deflate');
+	});
+
+	it('sends the method and body, and applies request hooks', async () => {
+		const hooked = getRequest({ interceptors: [{ request: (o) => ({ ...o, headers: { ...o.headers, 'X-Hook': 'yes' } }) }] });
+		const stream = await hooked.stream({ baseUrl: server.url, url: '/plain', method: 'POST', body: { a: 1 } });
+		await collect(stream);
+		expect(server.last().method).toBe('POST');
+		expect(server.last().body.toString()).toBe('{"a":1}');
+		expect(server.last().headers['x-hook']).toBe('yes');
+	});
+
+	it('loses nothing when piped 200 ms after it resolved', async () => {
+		const stream = await request.stream({ baseUrl: server.url, url: '/plain' });
+		await delay(200);
+		const pass = new PassThrough();
+		stream.pipe(pass);
+		expect(await utils.getStreamContents(pass)).toBe(message);
+	});
+
+	it('gives exactly one progress event for the one-shot 46-byte gzip with X-Transfer-Length', async () => {
+		const stream = await request.stream({ baseUrl: server.url, url: '/gzip-transfer-length' });
+		const events = progressOf(stream);
+		expect((await collect(stream)).toString()).toBe(message);
+		expect(events).toEqual([{ total: 46, received: 46, eta: 0, percentage: 100 }]);
+	});
+
+	it('counts decompressed bytes when Content-Length is known', async () => {
+		for (const url of ['/gzip-content-length', '/gzip-both']) {
+			const stream = await request.stream({ baseUrl: server.url, url });
+			const events = progressOf(stream);
+			expect((await collect(stream)).toString()).toBe(message);
+			expect(events.length).toBe(1);
+			expect(events[0].total).toBe(46);
+			expect(events[0].received).toBe(message.length);
+		}
+	});
+
+	it('emits progress undefined when the total is unknown', async () => {
+		server.routes['/chunked'] = (req, res) => {
+			res.writeHead(200);
+			res.end('abc');
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/chunked' });
+		const events = progressOf(stream);
+		await collect(stream);
+		expect(events).toEqual([undefined]);
+	});
+
+	it('emits several progress events on a multi-second download, ending at 100%', async () => {
+		const piece = Buffer.alloc(64 * 1024, 7);
+		const pieces = 24;
+		server.routes['/slow'] = async (req, res) => {
+			res.writeHead(200, { 'Content-Length': String(piece.length * pieces) });
+			for (let i = 0; i < pieces; i++) {
+				res.write(piece);
+				await delay(100);
+			}
+			res.end();
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/slow' });
+		const events = progressOf(stream);
+		const body = await collect(stream);
+		expect(body.length).toBe(piece.length * pieces);
+		expect(events.length).toBeGreaterThanOrEqual(4);
+		expect(events.length).toBeLessThanOrEqual(8);
+		for (let i = 1; i < events.length; i++) {
+			expect(events[i].received).toBeGreaterThanOrEqual(events[i - 1].received);
+		}
+		const last = events[events.length - 1];
+		expect(last).toEqual({ total: body.length, received: body.length, eta: 0, percentage: 100 });
+		expect(events[0].percentage).toBeLessThan(100);
+		expect(events[0].eta).toBeGreaterThan(0);
+	});
+
+	it('rejects an error status with BalenaRequestError and the body text', async () => {
+		const err = await request.stream({ baseUrl: server.url, url: '/error' }).catch((e) => e);
+		expect(err).toBeInstanceOf(errors.BalenaRequestError);
+		expect(err.message).toBe('Request error: Something happened');
+		expect(err.statusCode).toBe(400);
+		const empty = await request.stream({ baseUrl: server.url, url: '/error-empty' }).catch((e) => e);
+		expect(empty.message).toBe('Request error: The request was unsuccessful');
+		expect(empty.statusCode).toBe(503);
+	});
+
+	it('lets a response hook replace the stream', async () => {
+		const replacement = new PassThrough();
+		replacement.end('replaced');
+		const hooked = getRequest({ interceptors: [{ response: (stream) => { stream.destroy(); return replacement; } }] });
+		const stream = await hooked.stream({ baseUrl: server.url, url: '/plain' });
+		expect(stream).toBe(replacement);
+	});
+
+	it('emits an error for a body shorter than its Content-Length', async () => {
+		server.routes['/truncated'] = (req, res) => {
+			res.writeHead(200, { 'Content-Length': '100000' });
+			res.write(Buffer.alloc(5000));
+			setTimeout(() => res.socket.destroy(), 50);
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/truncated' });
+		const err = await collect(stream).then(() => null, (e) => e);
+		expect(err).toBeInstanceOf(Error);
+		expect(err.message).toMatch(/download from .* failed/);
+	});
+
+	it('emits an error for a corrupt gzip body', async () => {
+		const gz = zlib.gzipSync(Buffer.alloc(100000, 'a'));
+		for (let i = 20; i < 60; i++) gz[i] ^= 0x55;
+		server.routes['/corrupt'] = (req, res) => {
+			res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': String(gz.length) });
+			res.end(gz);
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/corrupt' });
+		const err = await collect(stream).then(() => null, (e) => e);
+		expect(err).toBeInstanceOf(Error);
+		expect(err.message).toMatch(/invalid compressed response body/);
+	});
+
+	it('yields the data of a slightly truncated gzip (lenient like curl)', async () => {
+		const full = Buffer.alloc(50000, 'z');
+		const gz = zlib.gzipSync(full);
+		const cut = gz.subarray(0, gz.length - 8); // without the gzip trailer
+		server.routes['/cut-gzip'] = (req, res) => {
+			res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': String(cut.length) });
+			res.end(cut);
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/cut-gzip' });
+		expect((await collect(stream)).equals(full)).toBe(true);
+	});
+
+	it('aborts mid-download with the signal: the server sees the close and the stream errors', async () => {
+		let serverClosed = false;
+		server.routes['/endless'] = (req, res) => {
+			res.writeHead(200, { 'Content-Length': String(1 << 30) });
+			const chunk = Buffer.alloc(64 * 1024);
+			const pump = () => {
+				while (!res.destroyed && res.write(chunk));
+			};
+			res.on('drain', pump);
+			res.on('close', () => {
+				serverClosed = true;
+			});
+			pump();
+		};
+		const controller = new AbortController();
+		const stream = await request.stream({ baseUrl: server.url, url: '/endless', signal: controller.signal });
+		let received = 0;
+		const done = new Promise((resolve) => {
+			stream.on('data', (chunk) => {
+				received += chunk.length;
+				if (received > 4 * 1024 * 1024) controller.abort();
+			});
+			stream.on('error', resolve);
+		});
+		const err = await done;
+		expect(err.name).toBe('AbortError');
+		for (let i = 0; i < 40 && !serverClosed; i++) await delay(50);
+		expect(serverClosed).toBe(true);
+	});
+
+	it('a slow consumer slows the download: memory stays bounded', async () => {
+		let sent = 0;
+		server.routes['/fast'] = (req, res) => {
+			res.writeHead(200, { 'Content-Length': String(1 << 30) });
+			const chunk = Buffer.alloc(256 * 1024, 1);
+			const pump = () => {
+				while (!res.destroyed && sent < 1 << 30 && res.write(chunk)) sent += chunk.length;
+			};
+			res.on('drain', pump);
+			pump();
+		};
+		global.gc?.();
+		const before = process.memoryUsage().rss;
+		const controller = new AbortController();
+		const stream = await request.stream({ baseUrl: server.url, url: '/fast', signal: controller.signal });
+		stream.on('error', () => {}); // the abort at the end
+		let consumed = 0;
+		// About 20 MB/s for 2 seconds.
+		const sink = new Writable({
+			highWaterMark: 1024 * 1024,
+			write(chunk, enc, callback) {
+				consumed += chunk.length;
+				setTimeout(callback, (chunk.length / (20 * 1024 * 1024)) * 1000);
+			},
+		});
+		stream.pipe(sink);
+		await delay(2000);
+		const grown = process.memoryUsage().rss - before;
+		stream.unpipe(sink);
+		controller.abort();
+		expect(consumed).toBeGreaterThan(10 * 1024 * 1024);
+		expect(consumed).toBeLessThan(200 * 1024 * 1024);
+		expect(sent - consumed).toBeLessThan(64 * 1024 * 1024);
+		expect(grown).toBeLessThan(64 * 1024 * 1024);
+	});
+
+	it('downloads 1 GiB intact (sha256 matches)', async () => {
+		const block = crypto.randomBytes(1024 * 1024);
+		const blocks = 1024;
+		const expected = crypto.createHash('sha256');
+		for (let i = 0; i < blocks; i++) expected.update(block);
+		server.routes['/big'] = (req, res) => {
+			res.writeHead(200, { 'Content-Length': String(block.length * blocks), 'Content-Type': 'application/octet-stream' });
+			let i = 0;
+			const pump = () => {
+				while (i < blocks) {
+					i++;
+					if (!res.write(block)) return;
+				}
+				res.end();
+			};
+			res.on('drain', pump);
+			pump();
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/big' });
+		const hash = crypto.createHash('sha256');
+		let length = 0;
+		await pipeline(stream, new Writable({
+			highWaterMark: 4 * 1024 * 1024,
+			write(chunk, enc, callback) {
+				length += chunk.length;
+				hash.update(chunk);
+				callback();
+			},
+		}));
+		expect(length).toBe(block.length * blocks);
+		expect(hash.digest('hex')).toBe(expected.digest('hex'));
+	}, 60000);
+});
