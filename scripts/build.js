@@ -11,6 +11,7 @@ const root = path.join(__dirname, '..');
 const target = path.join(root, 'balena_request_native.node');
 
 if (process.argv.includes('--if-missing') && fs.existsSync(target)) {
+	// Used by consumers that ship a prebuilt addon.
 	process.exit(0);
 }
 

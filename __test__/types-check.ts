@@ -1,0 +1,15 @@
+// Compiled with tsc (not run): the public types match balena-request's use.
+import getRequestFactory = require('..');
+import type { BalenaRequestOptions, BalenaRequestResponse, BalenaRequestStreamResult, Interceptor } from '..';
+import * as utils from '../utils';
+
+const request = getRequestFactory.getRequest({ retries: 1 });
+const hook: Interceptor = { request: async (o) => o };
+request.interceptors.push(hook);
+const options: BalenaRequestOptions = { url: '/x', baseUrl: 'http://localhost', method: 'GET' };
+const sent: Promise<BalenaRequestResponse<{ a: number }>> = request.send<{ a: number }>(options);
+const streamed: Promise<BalenaRequestStreamResult> = request.stream(options);
+const refreshed: Promise<string> = request.refreshToken({ baseUrl: 'http://localhost' });
+const isError: boolean = new getRequestFactory.BalenaRequestError('x', 400, options) instanceof Error;
+const interval: number = utils.TOKEN_REFRESH_INTERVAL;
+void [sent, streamed, refreshed, isError, interval];

@@ -1,0 +1,114 @@
+// Types of balena-request-native: the same as balena-request 14.2's.
+import type BalenaAuth from 'balena-auth';
+import type * as Stream from 'stream';
+import type * as urlLib from 'url';
+import {
+	BalenaRequestError,
+	BalenaExpiredToken,
+	BalenaInvalidParameterError,
+} from 'balena-errors';
+
+interface BalenaRequestOptions {
+	method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
+	baseUrl?: string;
+	uri?: string;
+	url: string;
+	apiKey?: string;
+	sendToken?: boolean;
+	refreshToken?: boolean;
+	retries?: number;
+	body?: any;
+	json?: boolean;
+	strictSSL?: boolean;
+	responseFormat?: 'none' | 'blob' | 'json' | 'text';
+	headers?: Record<string, string>;
+	signal?: any;
+	timeout?: number;
+	qs?: any;
+	gzip?: boolean;
+	followRedirect?: boolean;
+}
+
+interface BalenaRequestResponse<T = any> extends Omit<Response, 'body'> {
+	statusCode: number;
+	body: T;
+	duration: number;
+	request: {
+		headers: BalenaRequestOptions['headers'];
+		uri: urlLib.UrlWithStringQuery;
+	};
+}
+
+interface BalenaRequestStreamProgressEvent {
+	total: number;
+	received: number;
+	eta: number;
+	percentage: number;
+}
+
+interface BalenaRequestPassThroughStream extends Stream.PassThrough {
+	response: BalenaRequestResponse;
+	mime?: string | null;
+}
+
+interface BalenaRequestStreamResult extends Stream.Readable {
+	mime: string;
+	on(event: 'progress', listener: (event: BalenaRequestStreamProgressEvent | undefined) => void): this;
+	on(event: 'close', listener: () => void): this;
+	on(event: 'data', listener: (chunk: any) => void): this;
+	on(event: 'end', listener: () => void): this;
+	on(event: 'error', listener: (err: Error) => void): this;
+	on(event: 'pause', listener: () => void): this;
+	on(event: 'readable', listener: () => void): this;
+	on(event: 'resume', listener: () => void): this;
+	on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+interface WebResourceFile extends Blob {
+	name: string;
+}
+
+interface Interceptor {
+	request?(response: any): Promise<any>;
+	response?(response: any): Promise<any>;
+	requestError?(error: Error): Promise<any>;
+	responseError?(error: Error): Promise<any>;
+}
+
+interface RequestFactoryOptions {
+	auth?: BalenaAuth;
+	debug?: boolean;
+	retries?: number;
+	/** @deprecated */
+	isBrowser?: boolean;
+	interceptors?: Interceptor[];
+}
+
+interface BalenaRequest {
+	send<T = any>(options: BalenaRequestOptions): Promise<BalenaRequestResponse<T>>;
+	stream(options: BalenaRequestOptions): Promise<BalenaRequestStreamResult>;
+	interceptors: Interceptor[];
+	refreshToken(options: Pick<BalenaRequestOptions, 'baseUrl'>): Promise<string>;
+}
+
+declare function getRequest(options: RequestFactoryOptions): BalenaRequest;
+
+declare function factory(options: RequestFactoryOptions): BalenaRequest;
+declare namespace factory {
+	export {
+		getRequest,
+		BalenaRequestError,
+		BalenaExpiredToken,
+		BalenaInvalidParameterError,
+		BalenaRequestOptions,
+		BalenaRequestResponse,
+		BalenaRequestStreamResult,
+		BalenaRequestStreamProgressEvent,
+		BalenaRequestPassThroughStream,
+		Interceptor,
+		RequestFactoryOptions,
+		WebResourceFile,
+	};
+}
+
+export = factory;
