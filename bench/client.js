@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+'use strict';
+// One benchmark run in its own process: `node client.js <client> <scenario>
+// <json params>`; prints one JSON line of results. bench/run.js starts it
+// pinned to its own core.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const zlib = require('zlib');
+const { Readable, Writable } = require('stream');
+const { pipeline } = require('stream/promises');
+const { monitorEventLoopDelay } = require('perf_hooks');
+
+const [clientName, scenario, paramsText] = process.argv.slice(2);
+const params = JSON.parse(paramsText);
+const base = params.base;
+
+const hooks = () => [
+	{ request: (o) => { o.headers['X-Balena-Client'] = 'bench'; return o; } },
+	{ response: (r) => r },
+];
+
+// Each client as the same two operations: `send` (resolve with the parsed
+// body) and `stream` (resolve with a Node Readable of the decoded body).
+function makeClient(name, withHooks) {
+	switch (name) {
+		case 'native':
+		case 'balena-request': {
+			const pkg = name === 'native' ? require('..') : require('balena-request');
+			const request = pkg.getRequest({ interceptors: withHooks ? hooks() : [] });
+			return {
+				send: async (options) => (await request.send({ baseUrl: base, ...options })).body,
+				stream: (url) => request.stream({ baseUrl: base, url }),
+			};
+		}
+		case 'undici': {
+			const undici = require('undici');
+			return {
+				send: async ({ url, method = 'GET', body }) => {
+					const res = await undici.request(base + url, {
+						method,
+						body: body && JSON.stringify(body),
+						headers: body ? { 'content-type': 'application/json' } : undefined,
+					});
+					return res.body.json();
+				},
+				stream: async (url) => {
+					const res = await undici.request(base + url);
+					return res.headers['content-encoding'] === 'gzip' ? res.body.pipe(zlib.createGunzip()) : res.body;
+				},
+			};
+		}
+		case 'fetch':
+			return {
+				send: async ({ url, method = 'GET', body }) => {
+					const res = await fetch(base + url, {
+						method,
+						body: body && JSON.stringify(body),
+						headers: body ? { 'content-type': 'application/json' } : undefined,
+					});
+					return res.json();
+				},
+				stream: async (url) => Readable.fromWeb((await fetch(base + url)).body),
+			};
+		default:
+			throw new Error(`unknown client ${name}`);
+	}
+}
+
+const cpuMicros = () => {
+	const u = process.cpuUsage();
+	return u.user + u.system;
+};
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+
+async function sendScenario(client, { n, concurrency, post }) {
+	const body = post ? { data: 'x'.repeat(1000) } : undefined;
+	const options = post ? { url: '/post', method: 'POST', body } : { url: '/small' };
+	// Warm up: connections and JIT.
+	for (let i = 0; i < 200; i++) await client.send(options);
+	const latencies = new Float64Array(n);
+	let next = 0;
+	const cpu0 = cpuMicros();
+	const t0 = process.hrtime.bigint();
+	await Promise.all(
+		Array.from({ length: concurrency }, async () => {
+			while (next < n) {
+				const i = next++;
+				const start = process.hrtime.bigint();
+				const result = await client.send(options);
+				if (!result || !result.d) throw new Error('bad body');
+				latencies[i] = Number(process.hrtime.bigint() - start) / 1e6;
+			}
+		}),
+	);
+	const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+	const cpu = cpuMicros() - cpu0;
+	const sorted = Array.from(latencies).sort((a, b) => a - b);
+	return { rps: n / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpuPerReq: cpu / n };
+}
+
+async function streamScenario(client, { mib, gzip, sink, rateMBs }) {
+	const rss0 = process.memoryUsage().rss;
+	let peakRss = rss0;
+	const sampler = setInterval(() => {
+		peakRss = Math.max(peakRss, process.memoryUsage().rss);
+	}, 50);
+	const loop = monitorEventLoopDelay({ resolution: 1 });
+	loop.enable();
+	const cpu0 = cpuMicros();
+	const t0 = process.hrtime.bigint();
+	const stream = await client.stream(`/${gzip ? 'gzip' : 'plain'}?mib=${mib}`);
+	let length = 0;
+	let target;
+	if (sink === 'file') {
+		const file = path.join(os.tmpdir(), `brn-bench-${process.pid}.img`);
+		stream.on('data', (chunk) => { length += chunk.length; });
+		await pipeline(stream, fs.createWriteStream(file));
+		fs.rmSync(file, { force: true });
+	} else {
+		const bytesPerMs = rateMBs ? (rateMBs * 1e6) / 1000 : 0;
+		target = new Writable({
+			highWaterMark: 1024 * 1024,
+			write(chunk, enc, callback) {
+				length += chunk.length;
+				if (bytesPerMs) setTimeout(callback, chunk.length / bytesPerMs);
+				else callback();
+			},
+		});
+		await pipeline(stream, target);
+	}
+	const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+	const cpu = cpuMicros() - cpu0;
+	clearInterval(sampler);
+	loop.disable();
+	if (length !== mib * 1024 * 1024) throw new Error(`length ${length} != ${mib} MiB`);
+	return {
+		MBs: length / 1e6 / seconds,
+		cpuSeconds: cpu / 1e6,
+		rssGrowthMB: (peakRss - rss0) / 1e6,
+		peakRssMB: peakRss / 1e6,
+		loopP99ms: loop.percentile(99) / 1e6,
+	};
+}
+
+(async () => {
+	const client = makeClient(clientName, scenario === 'send-hooks');
+	const result = scenario.startsWith('send') ? await sendScenario(client, params) : await streamScenario(client, params);
+	process.stdout.write(`${JSON.stringify(result)}\n`);
+	process.exit(0);
+})().catch((err) => {
+	console.error(err);
+	process.exit(1);
+});

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+'use strict';
+// The benchmark: `npm run bench` (add `-- --quick` for a short run, or
+// `-- --only send-small,stream-gzip` for some scenarios). Starts the Rust
+// server pinned to core 0, runs every client in its own Node process pinned
+// to core 1, repeats each run, and prints medians with the ratios to
+// balena-request and to undici.
+const { execFileSync, spawn } = require('child_process');
+const path = require('path');
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
+const repeats = quick ? 1 : 3;
+const root = path.join(__dirname, '..');
+const CLIENTS = ['native', 'balena-request', 'undici', 'fetch'];
+
+const hasTaskset = (() => {
+	try {
+		execFileSync('taskset', ['-c', '0', 'true']);
+		return require('os').cpus().length > 1;
+	} catch {
+		return false;
+	}
+})();
+const pinned = (core, cmd, cmdArgs) => (hasTaskset ? ['taskset', ['-c', String(core), cmd, ...cmdArgs]] : [cmd, cmdArgs]);
+
+const SCENARIOS = [
+	...[1, 16, 64].map((c) => ({ name: `send-small c${c}`, id: 'send-small', kind: 'send-small', params: { n: quick ? 3000 : 20000, concurrency: c }, metrics: ['rps', 'p50', 'p99', 'cpuPerReq'] })),
+	{ name: 'send-post c16', id: 'send-post', kind: 'send-post', params: { n: quick ? 2000 : 10000, concurrency: 16, post: true }, metrics: ['rps', 'cpuPerReq'] },
+	{ name: 'send-hooks c64', id: 'send-hooks', kind: 'send-hooks', clients: ['native', 'balena-request'], params: { n: quick ? 3000 : 20000, concurrency: 64 }, metrics: ['rps', 'cpuPerReq'] },
+	{ name: 'stream-plain discard', id: 'stream-plain', kind: 'stream', params: { mib: quick ? 256 : 1024, sink: 'discard' }, metrics: ['MBs', 'peakRssMB', 'cpuSeconds'] },
+	{ name: 'stream-plain file', id: 'stream-plain', kind: 'stream', params: { mib: quick ? 256 : 1024, sink: 'file' }, metrics: ['MBs', 'peakRssMB', 'cpuSeconds'] },
+	{ name: 'stream-gzip', id: 'stream-gzip', kind: 'stream', params: { mib: quick ? 256 : 1024, gzip: true, sink: 'discard' }, metrics: ['MBs', 'cpuSeconds', 'loopP99ms'] },
+	{ name: 'slow-consumer 50MB/s', id: 'slow-consumer', kind: 'stream', params: { mib: quick ? 64 : 512, sink: 'discard', rateMBs: 50 }, metrics: ['rssGrowthMB'] },
+	{ name: 'event-loop (gzip)', id: 'event-loop', kind: 'stream', params: { mib: quick ? 128 : 512, gzip: true, sink: 'discard' }, metrics: ['loopP99ms'] },
+].filter((s) => !only || only.includes(s.id));
+
+function startServer() {
+	execFileSync('cargo', ['build', '--release', '-q', '-p', 'bench-server'], { cwd: root, stdio: 'inherit' });
+	const [cmd, cmdArgs] = pinned(0, path.join(root, 'target', 'release', 'bench-server'), []);
+	const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+	return new Promise((resolve, reject) => {
+		child.stdout.once('data', (data) => {
+			const port = /listening (\d+)/.exec(String(data))?.[1];
+			port ? resolve({ child, base: `http://127.0.0.1:${port}` }) : reject(new Error(String(data)));
+		});
+		child.once('error', reject);
+	});
+}
+
+function runClient(client, kind, params) {
+	const [cmd, cmdArgs] = pinned(1, process.execPath, [path.join(__dirname, 'client.js'), client, kind === 'stream' ? 'stream' : kind, JSON.stringify(params)]);
+	const out = execFileSync(cmd, cmdArgs, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600000 });
+	return JSON.parse(out.trim().split('\n').pop());
+}
+
+const median = (values) => {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.floor(sorted.length / 2)];
+};
+const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+// For these, lower is better: the ratio shows how many times better we are.
+const LOWER_IS_BETTER = new Set(['p50', 'p99', 'cpuPerReq', 'cpuSeconds', 'rssGrowthMB', 'peakRssMB', 'loopP99ms']);
+
+(async () => {
+	const { child, base } = await startServer();
+	const results = {};
+	try {
+		console.log(`balena-request-native benchmark (${quick ? 'quick, 1 run' : `medians of ${repeats} runs`}; server on core 0, each client alone on core 1${hasTaskset ? '' : ' -- taskset unavailable, not pinned'})\n`);
+		for (const scenario of SCENARIOS) {
+			const clients = scenario.clients ?? CLIENTS;
+			const runs = Object.fromEntries(clients.map((c) => [c, []]));
+			for (let r = 0; r < repeats; r++) {
+				// Interleave clients so that drift of the machine hits all alike.
+				for (const client of clients) runs[client].push(runClient(client, scenario.kind, { base, ...scenario.params }));
+			}
+			const med = {};
+			for (const client of clients) {
+				med[client] = Object.fromEntries(scenario.metrics.map((m) => [m, median(runs[client].map((x) => x[m]))]));
+			}
+			results[scenario.name] = med;
+			console.log(`== ${scenario.name}`);
+			console.log(['client'.padEnd(16), ...scenario.metrics.map((m) => m.padStart(11)), '  vs balena-request', '  vs undici'].join(''));
+			for (const client of clients) {
+				const ratio = (other) => {
+					if (!med[other] || client === other) return '';
+					const m = scenario.metrics[0];
+					const r = LOWER_IS_BETTER.has(m) ? med[other][m] / med[client][m] : med[client][m] / med[other][m];
+					return `${r.toFixed(2)}x`;
+				};
+				console.log([client.padEnd(16), ...scenario.metrics.map((m) => fmt(med[client][m]).padStart(11)), ratio('balena-request').padStart(20), ratio('undici').padStart(11)].join(''));
+			}
+			console.log('');
+		}
+	} finally {
+		child.kill();
+	}
+	console.log('ratios compare the first metric of each row (higher is better for rps and MBs, lower for latency, CPU, memory, loop delay)');
+	if (process.env.BENCH_JSON) require('fs').writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
+})().catch((err) => {
+	console.error(err);
+	process.exit(1);
+});
