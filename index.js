@@ -61,7 +61,13 @@ function getRequest({ auth, debug = false, retries = 0, interceptors = [] } = {}
 
 	const self = { send, stream, interceptors, refreshToken };
 	const engine = new Engine(
-		createHost({ auth, calls, interceptors: () => self.interceptors, refreshToken }),
+		createHost({
+			auth,
+			calls,
+			interceptors: () => self.interceptors,
+			refreshToken,
+			reply: (token, answer) => engine.reply(token, answer),
+		}),
 	);
 
 	async function run(callerOptions, isStream) {
@@ -91,19 +97,20 @@ function getRequest({ auth, debug = false, retries = 0, interceptors = [] } = {}
 				}
 			}
 			const url = options.url;
-			const init = {
-				stream: isStream,
-				url: url == null ? undefined : String(url),
-				baseUrl: options.baseUrl ? String(options.baseUrl) : undefined,
-				apiKey: typeof options.apiKey === 'string' && options.apiKey.length > 0 ? options.apiKey : undefined,
-				sendToken: Boolean(options.sendToken),
-				refreshToken: Boolean(options.refreshToken),
-				hasAuth: auth != null,
-				responseFormat: callerOptions.responseFormat == null ? undefined : String(callerOptions.responseFormat),
+			// An array, in the order src/js/convert.rs reads it (CallInitJs).
+			const init = [
+				isStream, // stream
+				url == null ? undefined : String(url), // url
+				options.baseUrl ? String(options.baseUrl) : undefined, // baseUrl
+				typeof options.apiKey === 'string' && options.apiKey.length > 0 ? options.apiKey : undefined, // apiKey
+				Boolean(options.sendToken), // sendToken
+				Boolean(options.refreshToken), // refreshToken
+				auth != null, // hasAuth
+				callerOptions.responseFormat == null ? undefined : String(callerOptions.responseFormat), // responseFormat
 				requestHooks,
 				responseHooks,
 				wire,
-			};
+			];
 			const settling = engine.start(id, init);
 			// Armed once the engine knows the call, so that even an already
 			// aborted signal cancels it (and the failure meets the hooks).

@@ -15,6 +15,23 @@ const { DownloadStream } = require('./readable');
 const abortError = (signal) =>
 	signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 
+/** Names for the response array (ResponseJs in src/js/convert.rs). */
+function rawResponse(r) {
+	return {
+		status: r[0],
+		headers: r[1],
+		requestUrl: r[2],
+		url: r[3],
+		duration: r[4],
+		format: r[5],
+		text: r[6],
+		data: r[7],
+		errorText: r[8],
+		errorUsesBody: r[9],
+		download: r[10],
+	};
+}
+
 class Call {
 	constructor(id, stream, callerOptions, options, debugRequest) {
 		this.id = id;
@@ -53,20 +70,22 @@ class Call {
 		}
 	}
 
+	/** `patch` is `[url, dropBaseUrl, authorization]` (PatchJs in src/js/convert.rs). */
 	applyPatch(patch) {
 		if (this.patched || patch == null) {
 			return;
 		}
 		this.patched = true;
+		const [url, dropBaseUrl, authorization] = patch;
 		const options = this.options;
-		if (patch.url != null) {
-			options.url = patch.url;
+		if (url != null) {
+			options.url = url;
 		}
-		if (patch.dropBaseUrl) {
+		if (dropBaseUrl) {
 			delete options.baseUrl;
 		}
-		if (patch.authorization != null) {
-			options.headers.Authorization = patch.authorization;
+		if (authorization != null) {
+			options.headers.Authorization = authorization;
 		}
 	}
 
@@ -132,15 +151,23 @@ class Call {
 		return error;
 	}
 
-	/** How the call (or its request side) settled, as the caller sees it. */
+	/**
+	 * How the call (or its request side) settled, as the caller sees it.
+	 * `settled` is `[kind, response, failure, patch]` (SettledJs in
+	 * src/js/convert.rs); kind 0 response, 1 failure, 2 value in the slot,
+	 * 3 error in the slot.
+	 */
 	settle(settled) {
-		this.applyPatch(settled.patch);
-		switch (settled.kind) {
-			case 'response':
-				return this.stream ? this.streamResult(settled.response) : this.sendResult(settled.response);
-			case 'failure':
-				throw this.failureError(settled.failure);
-			case 'jsValue':
+		const [kind, response, failure, patch] = settled;
+		this.applyPatch(patch);
+		switch (kind) {
+			case 0: {
+				const raw = rawResponse(response);
+				return this.stream ? this.streamResult(raw) : this.sendResult(raw);
+			}
+			case 1:
+				throw this.failureError(failure);
+			case 2:
 				return this.value;
 			default:
 				throw this.error;

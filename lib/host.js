@@ -1,8 +1,9 @@
 'use strict';
-// The JS end of the pipeline's threadsafe function: `host(callId, op, args)`.
-// It runs what only JS can run (the `auth` object, the user's interceptors)
-// and answers with plain data. It never throws back into Rust: an error goes
-// into the call's slot and the answer says `ok: false`.
+// The JS end of the pipeline's threadsafe function:
+// `host(callId, op, args, token)`. It runs what only JS can run (the `auth`
+// object, the user's interceptors) and answers with plain data through
+// `engine.reply(token, answer)`. It never throws back into Rust: an error
+// goes into the call's slot and the answer says `ok: false`.
 const { BalenaExpiredToken } = require('balena-errors');
 const utils = require('../utils');
 const { toWire } = require('./wire');
@@ -11,7 +12,8 @@ const OK = { ok: true };
 const NOT_OK = { ok: false };
 
 /**
- * @param ctx `{ auth, calls, interceptors(), refreshToken }` of one factory instance
+ * @param ctx `{ auth, calls, interceptors(), refreshToken, reply(token, answer) }`
+ *   of one factory instance
  */
 function createHost(ctx) {
 	const interceptorAt = (index) => {
@@ -57,7 +59,7 @@ function createHost(ctx) {
 		return { ok: !call.failed };
 	}
 
-	return async function host(id, op, args) {
+	async function answer(id, op, args) {
 		const call = ctx.calls.get(id);
 		if (call === undefined) {
 			return NOT_OK;
@@ -90,6 +92,14 @@ function createHost(ctx) {
 			call.fail(err);
 			return NOT_OK;
 		}
+	}
+
+	return function host(id, op, args, token) {
+		answer(id, op, args).then(
+			(reply) => ctx.reply(token, reply),
+			// answer() catches everything; this is for a reply that fails to convert.
+			() => ctx.reply(token, NOT_OK),
+		);
 	};
 }
 

@@ -6,3 +6,25 @@
 pub mod engine;
 pub mod js;
 pub mod pipeline;
+
+/// The tokio runtime the engine runs on, made when the addon loads.
+/// `BALENA_REQUEST_NATIVE_THREADS` sets its worker count (default 1: an HTTP
+/// client's work is waiting on sockets, and each extra worker mostly adds
+/// cross-thread wake-ups; CPU-heavy work such as decompression is spread
+/// out by the blocking pool instead).
+#[napi_derive::module_init]
+fn init_runtime() {
+    let workers = std::env::var("BALENA_REQUEST_NATIVE_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1);
+    if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("balena-request")
+        .enable_all()
+        .build()
+    {
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}

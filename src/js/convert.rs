@@ -1,10 +1,12 @@
 //! Plain-data shapes that cross the N-API boundary, and their conversions.
 
+use crate::engine::body_format::BodyFormat;
 use crate::engine::download::Download;
 use crate::engine::error_message::ErrorText;
 use crate::engine::transport::{FormPart, FormValue};
 use crate::pipeline::{
-    CallInit, Failure, FailureKind, Mode, Outcome, Patch, ResponseBody, Settled, Wire, WireBody,
+    CallInit, Failure, FailureKind, Mode, Outcome, Patch, RawResponse, ResponseBody, Settled, Wire,
+    WireBody,
 };
 use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Either};
@@ -21,44 +23,44 @@ pub struct FormPartJs {
     pub content_type: Option<String>,
 }
 
-/// A request as `lib/wire.js` builds it from an options object.
-#[napi(object, object_to_js = false)]
-pub struct WireJs {
-    pub url: String,
-    pub base_url: Option<String>,
-    /// `JSON.stringify(options.qs)`; serialised with qs rules here.
-    pub qs_json: Option<String>,
-    pub method: String,
-    /// Name, value, name, value, ...
-    pub headers: Vec<String>,
-    pub body: Option<Either<String, Buffer>>,
-    pub form: Option<Vec<FormPartJs>>,
-    pub follow_redirect: bool,
-    pub decompress: bool,
-    pub retries: u32,
-}
+/// A request as `lib/wire.js` builds it from an options object. Arrays, not
+/// objects, cross the boundary on the hot path: reading an element through
+/// N-API costs a fraction of reading a named property. The order is
+/// `[url, baseUrl, qsJson, method, headers, body, form, followRedirect,
+/// decompress, retries]`, with `headers` as `[name, value, name, value, ...]`
+/// and `qsJson` the `JSON.stringify` of `qs` (serialised with qs rules here).
+pub type WireJs = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Vec<String>,
+    Option<Either<String, Buffer>>,
+    Option<Vec<FormPartJs>>,
+    bool,
+    bool,
+    u32,
+);
 
-#[napi(object, object_to_js = false)]
-pub struct CallInitJs {
-    pub stream: bool,
-    pub url: Option<String>,
-    pub base_url: Option<String>,
-    pub api_key: Option<String>,
-    pub send_token: bool,
-    pub refresh_token: bool,
-    pub has_auth: bool,
-    pub response_format: Option<String>,
-    pub request_hooks: Vec<u32>,
-    pub response_hooks: Vec<u32>,
-    pub wire: Option<WireJs>,
-}
+/// What `index.js` hands over when a call starts: `[stream, url, baseUrl,
+/// apiKey, sendToken, refreshToken, hasAuth, responseFormat, requestHooks,
+/// responseHooks, wire]`.
+pub type CallInitJs = (
+    bool,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    bool,
+    bool,
+    Option<String>,
+    Vec<u32>,
+    Vec<u32>,
+    Option<WireJs>,
+);
 
-#[napi(object, object_from_js = false)]
-pub struct PatchJs {
-    pub url: Option<String>,
-    pub drop_base_url: bool,
-    pub authorization: Option<String>,
-}
+/// `[url, dropBaseUrl, authorization]`
+pub type PatchJs = (Option<String>, bool, Option<String>);
 
 #[napi(object, object_from_js = false)]
 pub struct FailureJs {
@@ -68,32 +70,26 @@ pub struct FailureJs {
     pub with_options: bool,
 }
 
-#[napi(object, object_from_js = false)]
-pub struct ResponseJs {
-    pub status: u32,
-    pub headers: Vec<String>,
-    pub request_url: String,
-    pub url: String,
-    pub duration: f64,
-    pub format: String,
-    /// The body for the json and text formats.
-    pub text: Option<String>,
-    /// The body for the blob format.
-    pub data: Option<Buffer>,
-    pub error_text: Option<String>,
-    /// The decoded body itself is the error message.
-    pub error_uses_body: bool,
-    pub download: Option<NativeDownload>,
-}
+/// A response as `lib/call.js` reads it: `[status, headers, requestUrl, url,
+/// duration, format, text, data, errorText, errorUsesBody, download]`, with
+/// `text` the body of the json and text formats, `data` that of blob.
+pub type ResponseJs = (
+    u32,
+    Vec<String>,
+    String,
+    String,
+    f64,
+    &'static str,
+    Option<String>,
+    Option<Buffer>,
+    Option<String>,
+    bool,
+    Option<NativeDownload>,
+);
 
-#[napi(object, object_from_js = false)]
-pub struct SettledJs {
-    /// "response" | "failure" | "jsValue" | "jsError"
-    pub kind: String,
-    pub response: Option<ResponseJs>,
-    pub failure: Option<FailureJs>,
-    pub patch: Option<PatchJs>,
-}
+/// How a call (or its request side) settled: `[kind, response, failure,
+/// patch]`, kind 0 response, 1 failure, 2 value in the JS slot, 3 error in it.
+pub type SettledJs = (u32, Option<ResponseJs>, Option<FailureJs>, Option<PatchJs>);
 
 fn qs_text(qs_json: Option<String>) -> Result<Option<String>, String> {
     match qs_json {
@@ -104,33 +100,40 @@ fn qs_text(qs_json: Option<String>) -> Result<Option<String>, String> {
     }
 }
 
-impl TryFrom<WireJs> for Wire {
-    type Error = String;
-
-    fn try_from(js: WireJs) -> Result<Wire, String> {
-        let headers = js
-            .headers
-            .chunks_exact(2)
-            .map(|pair| (pair[0].clone(), pair[1].clone()))
-            .collect();
-        let body = match (js.form, js.body) {
-            (Some(parts), _) => WireBody::Multipart(parts.into_iter().map(form_part).collect()),
-            (None, Some(Either::A(text))) => WireBody::Bytes(Bytes::from(text)),
-            (None, Some(Either::B(buffer))) => WireBody::Bytes(Bytes::copy_from_slice(&buffer)),
-            (None, None) => WireBody::None,
-        };
-        Ok(Wire {
-            url: js.url,
-            base_url: js.base_url,
-            qs: qs_text(js.qs_json)?,
-            method: js.method,
-            headers,
-            body,
-            follow_redirect: js.follow_redirect,
-            decompress: js.decompress,
-            retries: js.retries,
-        })
-    }
+pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
+    let (
+        url,
+        base_url,
+        qs_json,
+        method,
+        flat_headers,
+        body,
+        form,
+        follow_redirect,
+        decompress,
+        retries,
+    ) = js;
+    let headers = flat_headers
+        .chunks_exact(2)
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect();
+    let body = match (form, body) {
+        (Some(parts), _) => WireBody::Multipart(parts.into_iter().map(form_part).collect()),
+        (None, Some(Either::A(text))) => WireBody::Bytes(Bytes::from(text)),
+        (None, Some(Either::B(buffer))) => WireBody::Bytes(Bytes::copy_from_slice(&buffer)),
+        (None, None) => WireBody::None,
+    };
+    Ok(Wire {
+        url,
+        base_url,
+        qs: qs_text(qs_json)?,
+        method,
+        headers,
+        body,
+        follow_redirect,
+        decompress,
+        retries,
+    })
 }
 
 fn form_part(js: FormPartJs) -> FormPart {
@@ -148,32 +151,37 @@ fn form_part(js: FormPartJs) -> FormPart {
     }
 }
 
-impl TryFrom<CallInitJs> for CallInit {
-    type Error = String;
-
-    fn try_from(js: CallInitJs) -> Result<CallInit, String> {
-        Ok(CallInit {
-            mode: if js.stream { Mode::Stream } else { Mode::Send },
-            url: js.url,
-            base_url: js.base_url,
-            api_key: js.api_key,
-            send_token: js.send_token,
-            refresh_token: js.refresh_token,
-            has_auth: js.has_auth,
-            response_format: js.response_format,
-            request_hooks: js.request_hooks,
-            response_hooks: js.response_hooks,
-            wire: js.wire.map(Wire::try_from).transpose()?,
-        })
-    }
+pub fn call_init_from_js(js: CallInitJs) -> Result<CallInit, String> {
+    let (
+        stream,
+        url,
+        base_url,
+        api_key,
+        send_token,
+        refresh_token,
+        has_auth,
+        response_format,
+        request_hooks,
+        response_hooks,
+        wire,
+    ) = js;
+    Ok(CallInit {
+        mode: if stream { Mode::Stream } else { Mode::Send },
+        url,
+        base_url,
+        api_key,
+        send_token,
+        refresh_token,
+        has_auth,
+        response_format,
+        request_hooks,
+        response_hooks,
+        wire: wire.map(wire_from_js).transpose()?,
+    })
 }
 
 pub fn patch_to_js(patch: Patch) -> PatchJs {
-    PatchJs {
-        url: patch.url,
-        drop_base_url: patch.drop_base_url,
-        authorization: patch.authorization,
-    }
+    (patch.url, patch.drop_base_url, patch.authorization)
 }
 
 pub fn failure_to_js(failure: Failure) -> FailureJs {
@@ -201,52 +209,47 @@ fn body_text(body: Bytes) -> String {
 
 pub fn settled_to_js(settled: Settled) -> SettledJs {
     let patch = settled.patch.map(patch_to_js);
-    let (kind, response, failure) = match settled.outcome {
-        Outcome::Response(raw) => {
-            let (error_text, error_uses_body) = match raw.error_text {
-                None => (None, false),
-                Some(ErrorText::Text(text)) => (Some(text), false),
-                Some(ErrorText::WholeBody) => (None, true),
-            };
-            let format = raw.format.as_str();
-            let (text, data, download) = match raw.body {
-                ResponseBody::Stream(download) => (None, None, Some(download_to_js(download))),
-                ResponseBody::Full(body) => match format {
-                    "json" | "text" => (Some(body_text(body)), None, None),
-                    "blob" => (None, Some(Buffer::from(Vec::from(body))), None),
-                    _ => (None, None, None),
-                },
-            };
-            let mut headers = Vec::with_capacity(raw.headers.len() * 2);
-            for (name, value) in raw.headers {
-                headers.push(name);
-                headers.push(value);
-            }
-            let response = ResponseJs {
-                status: raw.status as u32,
-                headers,
-                request_url: raw.request_url,
-                url: raw.url,
-                duration: raw.duration_ms,
-                format: format.to_string(),
-                text,
-                data,
-                error_text,
-                error_uses_body,
-                download,
-            };
-            ("response", Some(response), None)
-        }
-        Outcome::Failure(failure) => ("failure", None, Some(failure_to_js(failure))),
-        Outcome::JsValue => ("jsValue", None, None),
-        Outcome::JsError => ("jsError", None, None),
-    };
-    SettledJs {
-        kind: kind.to_string(),
-        response,
-        failure,
-        patch,
+    match settled.outcome {
+        Outcome::Response(raw) => (0, Some(response_to_js(raw)), None, patch),
+        Outcome::Failure(failure) => (1, None, Some(failure_to_js(failure)), patch),
+        Outcome::JsValue => (2, None, None, patch),
+        Outcome::JsError => (3, None, None, patch),
     }
+}
+
+fn response_to_js(raw: RawResponse) -> ResponseJs {
+    let (error_text, error_uses_body) = match raw.error_text {
+        None => (None, false),
+        Some(ErrorText::Text(text)) => (Some(text), false),
+        Some(ErrorText::WholeBody) => (None, true),
+    };
+    let format = raw.format.as_str();
+    let (text, data, download) = match raw.body {
+        ResponseBody::Stream(download) => (None, None, Some(download_to_js(download))),
+        ResponseBody::Full(body) => match raw.format {
+            BodyFormat::Json | BodyFormat::Text => (Some(body_text(body)), None, None),
+            BodyFormat::Blob => (None, Some(Buffer::from(Vec::from(body))), None),
+            BodyFormat::None => (None, None, None),
+        },
+    };
+    let mut headers = Vec::with_capacity(raw.headers.len() * 2);
+    for (name, value) in raw.headers {
+        headers.push(name);
+        headers.push(value);
+    }
+    (
+        raw.status as u32,
+        headers,
+        raw.request_url,
+        raw.url,
+        raw.duration_ms,
+        format,
+        text,
+        data,
+        error_text,
+        error_uses_body,
+        download,
+    )
 }
 
 fn download_to_js(download: Download) -> NativeDownload {

@@ -1,13 +1,13 @@
 //! `Engine`: one per factory instance. It owns the pooled HTTP client, the
 //! host function, and the cancel handles of the calls under way.
 
-use super::convert::{internal_failure, settled_to_js, CallInitJs, SettledJs};
-use super::host::{to_js_args, HostArgs, HostReplyJs, JsHost};
+use super::convert::{call_init_from_js, internal_failure, settled_to_js, CallInitJs, SettledJs};
+use super::host::{to_js_args, HostArgs, HostReplyJs, JsHost, Pending};
 use crate::engine::transport::Transport;
-use crate::pipeline::{self, CallInit};
+use crate::pipeline;
 use futures::future::AbortHandle;
 use futures::FutureExt;
-use napi::bindgen_prelude::{Function, Promise, PromiseRaw};
+use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use std::collections::HashMap;
@@ -37,9 +37,10 @@ pub struct Engine {
 
 #[napi]
 impl Engine {
-    /// `host(callId, op, args)` answers the pipeline's questions to JS.
+    /// `host(callId, op, args, token)` takes the pipeline's questions to JS;
+    /// JS answers each with `engine.reply(token, answer)`.
     #[napi(constructor)]
-    pub fn new(host: Function<'_, HostArgs, Promise<HostReplyJs>>) -> napi::Result<Engine> {
+    pub fn new(host: Function<'_, HostArgs, ()>) -> napi::Result<Engine> {
         let function = host
             .build_threadsafe_function()
             .callee_handled::<false>()
@@ -49,7 +50,10 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 transport,
-                host: JsHost { function },
+                host: JsHost {
+                    function,
+                    pending: Arc::new(Pending::default()),
+                },
                 calls: Mutex::new(HashMap::new()),
             }),
         })
@@ -63,7 +67,7 @@ impl Engine {
         call: u32,
         init: CallInitJs,
     ) -> napi::Result<PromiseRaw<'env, SettledJs>> {
-        let init = CallInit::try_from(init)
+        let init = call_init_from_js(init)
             .map_err(|message| napi::Error::new(napi::Status::InvalidArg, message))?;
         let (handle, registration) = AbortHandle::new_pair();
         self.inner.calls().insert(call, handle);
@@ -80,6 +84,12 @@ impl Engine {
             inner.calls().remove(&call);
             Ok(settled_to_js(settled))
         })
+    }
+
+    /// The JS host's answer to the question `token`.
+    #[napi]
+    pub fn reply(&self, token: u32, answer: HostReplyJs) {
+        self.inner.host.pending.answer(token, answer);
     }
 
     /// Cancels the request side of a call (timeout, AbortSignal).

@@ -1,17 +1,24 @@
 //! The pipeline's `Host`, implemented with one threadsafe function that calls
-//! the JS host (`lib/host.js`) as `host(callId, op, args)`. The JS side never
-//! throws back: it answers `{ ok, flag, text, wire }` and keeps any error in
-//! the call's slot, so no JS exception ever has to cross into Rust.
+//! the JS host (`lib/host.js`) as `host(callId, op, args, token)`. JS answers
+//! later with the synchronous `engine.reply(token, { ok, flag, text, wire })`:
+//! one wake-up of the JS thread and one plain call back, instead of the two
+//! wake-ups and the callbacks a returned Promise would cost. The JS side never
+//! throws back: it keeps any error in the call's slot, so no JS exception
+//! ever has to cross into Rust.
 
 use super::convert::{
-    failure_to_js, patch_to_js, settled_to_js, FailureJs, PatchJs, SettledJs, WireJs,
+    failure_to_js, patch_to_js, settled_to_js, wire_from_js, FailureJs, PatchJs, SettledJs, WireJs,
 };
-use crate::pipeline::{Host, HostOp, HostReply, Wire};
-use napi::bindgen_prelude::{FnArgs, Promise};
-use napi::threadsafe_function::ThreadsafeFunction;
+use crate::pipeline::{Host, HostOp, HostReply};
+use napi::bindgen_prelude::FnArgs;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 use napi_derive::napi;
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::oneshot;
 
 #[napi(object, object_from_js = false)]
 pub struct HostArgsJs {
@@ -36,14 +43,39 @@ pub struct HostReplyJs {
 pub struct HostCall {
     pub call: u32,
     pub op: HostOp,
+    pub token: u32,
 }
 
-pub type HostArgs = FnArgs<(u32, String, HostArgsJs)>;
-/// Weak: a pending host function never keeps Node's event loop alive.
-pub type HostFn = ThreadsafeFunction<HostCall, Promise<HostReplyJs>, HostArgs, Status, false, true>;
+pub type HostArgs = FnArgs<(u32, String, HostArgsJs, u32)>;
+/// Weak: a pending host function never keeps Node's event loop alive (the
+/// call's own promise does, while the call is under way).
+pub type HostFn = ThreadsafeFunction<HostCall, (), HostArgs, Status, false, true>;
+
+/// Questions sent to JS and not answered yet, by token.
+#[derive(Default)]
+pub struct Pending {
+    next: AtomicU32,
+    waiting: Mutex<HashMap<u32, oneshot::Sender<HostReplyJs>>>,
+}
+
+impl Pending {
+    fn waiting(&self) -> MutexGuard<'_, HashMap<u32, oneshot::Sender<HostReplyJs>>> {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Delivers JS's answer; unknown tokens (answered twice) are ignored.
+    pub fn answer(&self, token: u32, reply: HostReplyJs) {
+        if let Some(sender) = self.waiting().remove(&token) {
+            let _ = sender.send(reply);
+        }
+    }
+}
 
 pub struct JsHost {
     pub function: HostFn,
+    pub pending: Arc<Pending>,
 }
 
 /// Runs on the JS thread, right before the host function is called.
@@ -86,7 +118,7 @@ pub fn to_js_args(call: HostCall) -> HostArgs {
             "responseHook"
         }
     };
-    FnArgs::from((call.call, name.to_string(), args))
+    FnArgs::from((call.call, name.to_string(), args, call.token))
 }
 
 impl Host for JsHost {
@@ -95,16 +127,25 @@ impl Host for JsHost {
         call: u32,
         op: HostOp,
     ) -> impl Future<Output = Result<HostReply, String>> + Send {
-        let pending = self.function.call_async_catch(HostCall { call, op });
+        let token = self.pending.next.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = oneshot::channel();
+        self.pending.waiting().insert(token, sender);
+        let status = self.function.call(
+            HostCall { call, op, token },
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+        if status != Status::Ok {
+            self.pending.waiting().remove(&token);
+        }
         async move {
-            let promise = pending
+            if status != Status::Ok {
+                return Err(format!("cannot reach JavaScript: {status}"));
+            }
+            let reply = receiver
                 .await
-                .map_err(|e| format!("cannot reach JavaScript: {e}"))?;
-            let reply = promise
-                .await
-                .map_err(|e| format!("JavaScript host failed: {e}"))?;
+                .map_err(|_| "JavaScript did not answer".to_string())?;
             let wire = match reply.wire {
-                Some(wire) => Some(Wire::try_from(wire)?),
+                Some(wire) => Some(wire_from_js(wire)?),
                 None => None,
             };
             Ok(HostReply {
