@@ -12,6 +12,7 @@ const utils = require('./utils');
 const { Call } = require('./lib/call');
 const { createHost } = require('./lib/host');
 const { toWire } = require('./lib/wire');
+const { validateOptions, validateFactoryOptions } = require('./lib/validate');
 
 const hookIndices = (list, request) => {
 	const indices = [];
@@ -54,7 +55,9 @@ function prepareDefaults(options, retries) {
 /**
  * Creates a request instance: `{ send, stream, interceptors, refreshToken }`.
  */
-function getRequest({ auth, debug = false, retries = 0, interceptors = [] } = {}) {
+function getRequest(factoryOptions = {}) {
+	validateFactoryOptions(factoryOptions);
+	const { auth, debug = false, retries = 0, interceptors = [] } = factoryOptions;
 	const calls = new Map();
 	let nextId = 1;
 	const debugRequest = debug ? (options, response) => utils.debugRequest(options, response) : () => {};
@@ -71,6 +74,7 @@ function getRequest({ auth, debug = false, retries = 0, interceptors = [] } = {}
 	);
 
 	async function run(callerOptions, isStream) {
+		validateOptions(callerOptions);
 		const options = prepareDefaults(callerOptions, retries);
 		const id = nextId;
 		nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1;
@@ -130,7 +134,7 @@ function getRequest({ auth, debug = false, retries = 0, interceptors = [] } = {}
 			options = {};
 		}
 		// Like balena-request: the caller's options get the default timeout.
-		if (options.timeout == null) {
+		if (typeof options === 'object' && options.timeout == null) {
 			options.timeout = 59000;
 		}
 		return run(options, false);

@@ -67,7 +67,7 @@ describe('bad options', () => {
 	});
 
 	it('odd but valid types are coerced like balena-request does', async () => {
-		const response = await request.send({ url: `${server.url}/x`, retries: 'two', qs: { n: 1 }, responseFormat: undefined, headers: { 'X-Num': 5 } });
+		const response = await request.send({ url: `${server.url}/x`, retries: '2', qs: { n: 1 }, responseFormat: undefined, headers: { 'X-Num': 5 } });
 		expect(response.statusCode).toBe(200);
 		expect(server.last().headers['x-num']).toBe('5');
 	});
@@ -119,5 +119,40 @@ describe('health afterwards', () => {
 	it('still serves normal requests', async () => {
 		const response = await request.send({ url: `${server.url}/after` });
 		expect(response.body).toBe('ok');
+	});
+});
+
+describe('wrong option types', () => {
+	it.each([
+		['url', 42],
+		['baseUrl', {}],
+		['method', 1],
+		['apiKey', 123],
+		['responseFormat', 5],
+		['headers', 'x'],
+		['qs', 'a=1'],
+		['timeout', 'soon'],
+		['retries', {}],
+		['signal', 'abort'],
+		['json', {}],
+	])('%s as %p rejects with a TypeError naming it', async (name, value) => {
+		const before = server.requests.length;
+		for (const call of [request.send, request.stream]) {
+			const err = await call({ url: `${server.url}/x`, [name]: value }).catch((e) => e);
+			expect(err).toBeInstanceOf(TypeError);
+			expect(err.message).toContain(`The ${name} option`);
+		}
+		expect(server.requests.length).toBe(before);
+	});
+
+	it('options that are not an object', async () => {
+		await expect(request.send('http://x')).rejects.toThrow(TypeError);
+		await expect(request.stream(5)).rejects.toThrow(TypeError);
+	});
+
+	it('factory options of the wrong type throw a TypeError naming them', () => {
+		expect(() => getRequest({ auth: 'token' })).toThrow(/The auth option/);
+		expect(() => getRequest({ interceptors: {} })).toThrow(/The interceptors option/);
+		expect(() => getRequest({ retries: '2' })).toThrow(/The retries option/);
 	});
 });
