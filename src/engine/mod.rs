@@ -11,3 +11,6 @@ pub mod qs;
 pub mod redirect;
 pub mod transport;
 pub mod url;
+
+#[cfg(test)]
+mod proptests;
