@@ -100,6 +100,8 @@ async function sendScenario(client, { n, concurrency, post }) {
 }
 
 async function streamScenario(client, { mib, gzip, sink, rateMBs }) {
+	// Warm up (runtime, connection pool, TLS roots) before the baseline.
+	for await (const chunk of await client.stream(`/${gzip ? 'gzip' : 'plain'}?mib=1`)) void chunk;
 	const rss0 = process.memoryUsage().rss;
 	let peakRss = rss0;
 	const sampler = setInterval(() => {

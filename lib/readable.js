@@ -13,20 +13,20 @@ class DownloadStream extends Readable {
 
 	_read() {
 		this._download.next().then(
-			(chunk) => {
+			([data, progressDue, progress]) => {
 				if (this.destroyed) {
 					return;
 				}
-				if (chunk.progressDue) {
-					this.emit('progress', chunk.progress ?? undefined);
+				if (progressDue) {
+					this.emit('progress', progress ?? undefined);
 				}
-				if (chunk.data == null) {
+				if (data == null) {
 					this.emit('progress', this._download.finalProgress() ?? undefined);
 					this.push(null);
-				} else if (chunk.data.length === 0) {
+				} else if (data.length === 0) {
 					this._read();
 				} else {
-					this.push(chunk.data);
+					this.push(data);
 				}
 			},
 			(err) => {

@@ -74,8 +74,8 @@ impl Decoder {
     /// Decodes pending input into at most `limit` bytes (at least some bytes
     /// while input remains and is not trailing garbage). Empty means: feed me.
     pub fn drain(&mut self, limit: usize) -> Result<Vec<u8>, DecodeError> {
-        let mut out: Vec<u8> =
-            Vec::with_capacity(limit.min(self.pending.len().saturating_mul(4).max(16 * 1024)));
+        let first_size = limit.min(self.pending.len().saturating_mul(4).max(64 * 1024));
+        let mut out: Vec<u8> = Vec::with_capacity(first_size);
         while !self.pending.is_empty() && out.len() < limit {
             if self.member_done {
                 // Another gzip member may follow (concatenated gzip files);
@@ -96,23 +96,20 @@ impl Decoder {
                 _ => Decompress::new((first & 0x0f) == 0x08),
             });
             if out.capacity() == out.len() {
-                let grow = (limit - out.len()).min(out.capacity().max(16 * 1024));
-                out.reserve(grow);
+                // Grow, but never past the limit: decompress_vec fills all
+                // spare capacity (without zeroing it first).
+                let grow = (limit - out.len()).min(out.capacity().max(64 * 1024));
+                out.reserve_exact(grow);
             }
-            let spare = (limit - out.len()).min(out.capacity() - out.len());
             let in_before = inflater.total_in();
-            let out_before = inflater.total_out();
-            let len_before = out.len();
-            out.resize(len_before + spare, 0);
+            let out_before = out.len();
             let status = inflater
-                .decompress(&self.pending, &mut out[len_before..], FlushDecompress::None)
-                .map_err(|e| DecodeError(e.to_string()));
-            let produced = (inflater.total_out() - out_before) as usize;
+                .decompress_vec(&self.pending, &mut out, FlushDecompress::None)
+                .map_err(|e| DecodeError(e.to_string()))?;
             let consumed = (inflater.total_in() - in_before) as usize;
-            out.truncate(len_before + produced);
-            match status? {
-                Status::StreamEnd => self.member_done = true,
-                Status::Ok | Status::BufError => {}
+            let produced = out.len() - out_before;
+            if status == Status::StreamEnd {
+                self.member_done = true;
             }
             self.pending = self.pending.slice(consumed..);
             if consumed == 0 && produced == 0 && !self.member_done {

@@ -4,10 +4,13 @@
 
 use crate::engine::download::Download;
 use crate::engine::progress::ProgressEvent;
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use bytes::Bytes;
+use napi::bindgen_prelude::{BufferSlice, PromiseRaw, Unknown};
 use napi::Env;
+use napi::JsValue;
 use napi_derive::napi;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Instant;
 use tokio::sync::{Mutex, Notify};
 
 #[napi(object, object_from_js = false)]
@@ -18,14 +21,75 @@ pub struct ProgressJs {
     pub percentage: f64,
 }
 
-#[napi(object, object_from_js = false)]
-pub struct ChunkJs {
-    /// `null` at the end of the body.
-    pub data: Option<Buffer>,
-    /// A progress event is due with this chunk.
-    pub progress_due: bool,
-    /// Its content; absent with `progress_due` when the total is unknown.
-    pub progress: Option<ProgressJs>,
+/// A pull's result: `[data, progressDue, progress]`. `data` is `null` at the
+/// end of the body; `progress` is absent with `progressDue` when the total is
+/// unknown.
+pub type ChunkJs<'env> = (Option<Unknown<'env>>, bool, Option<ProgressJs>);
+
+/// Chunks are handed to JS without a copy, as external Buffers that V8 frees
+/// at its next GC. V8 starts a GC when external memory has grown by about
+/// 64 MB: too much garbage for a download feeding a slow SD card, while for a
+/// fast consumer more frequent GCs would cost throughput and event-loop
+/// delay. So each chunk is reported as up to 4 times its size when the
+/// consumer is slow (GCs are then cheap and rare anyway), and as its size
+/// when it pulls at `FAST_CONSUMER` or more.
+const MAX_WEIGHT: f64 = 4.0;
+const FAST_CONSUMER: f64 = 200e6;
+
+/// How often (bytes per second) the consumer has been pulling lately.
+struct PullRate {
+    last: Option<Instant>,
+    bytes_per_second: f64,
+}
+
+impl PullRate {
+    fn weight(&mut self, len: usize) -> i64 {
+        let now = Instant::now();
+        if let Some(last) = self.last {
+            let seconds = now.duration_since(last).as_secs_f64().max(1e-6);
+            let sample = len as f64 / seconds;
+            self.bytes_per_second = if self.bytes_per_second == 0.0 {
+                sample
+            } else {
+                0.8 * self.bytes_per_second + 0.2 * sample
+            };
+        }
+        self.last = Some(now);
+        let factor = if self.bytes_per_second > 0.0 {
+            (FAST_CONSUMER / self.bytes_per_second).clamp(1.0, MAX_WEIGHT)
+        } else {
+            MAX_WEIGHT
+        };
+        (len as f64 * factor) as i64
+    }
+}
+
+/// A JS Buffer over the chunk's own memory, freed when V8 collects it.
+fn chunk_to_js<'env>(
+    env: &'env Env,
+    bytes: Bytes,
+    rate: &StdMutex<PullRate>,
+) -> napi::Result<Unknown<'env>> {
+    let len = bytes.len();
+    if len == 0 {
+        return Ok(BufferSlice::copy_from(env, [])?.to_unknown());
+    }
+    let weight = rate
+        .lock()
+        .map(|mut rate| rate.weight(len))
+        .unwrap_or(len as i64);
+    let ptr = bytes.as_ptr() as *mut u8;
+    // SAFETY: `ptr` and `len` describe the memory of `bytes`, which the
+    // finalizer owns and drops only when V8 frees the Buffer; nothing else
+    // reads that region (it is this chunk's alone).
+    let buffer = unsafe {
+        BufferSlice::from_external(env, ptr, len, bytes, move |env, bytes| {
+            let _ = env.adjust_external_memory(-weight);
+            drop(bytes);
+        })
+    }?;
+    let _ = env.adjust_external_memory(weight);
+    Ok(buffer.to_unknown())
 }
 
 fn progress_to_js(event: ProgressEvent) -> ProgressJs {
@@ -41,6 +105,7 @@ fn progress_to_js(event: ProgressEvent) -> ProgressJs {
 pub struct NativeDownload {
     inner: Arc<Mutex<Download>>,
     cancelled: Arc<Notify>,
+    rate: Arc<StdMutex<PullRate>>,
 }
 
 impl NativeDownload {
@@ -48,6 +113,10 @@ impl NativeDownload {
         NativeDownload {
             inner: Arc::new(Mutex::new(download)),
             cancelled: Arc::new(Notify::new()),
+            rate: Arc::new(StdMutex::new(PullRate {
+                last: None,
+                bytes_per_second: 0.0,
+            })),
         }
     }
 }
@@ -55,26 +124,30 @@ impl NativeDownload {
 #[napi]
 impl NativeDownload {
     /// The next chunk of the body.
-    #[napi(ts_return_type = "Promise<ChunkJs>")]
-    pub fn next<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ChunkJs>> {
+    #[napi(ts_return_type = "Promise<[Buffer | null, boolean, ProgressJs | undefined]>")]
+    pub fn next<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ChunkJs<'env>>> {
         let inner = self.inner.clone();
         let cancelled = self.cancelled.clone();
-        env.spawn_future(async move {
-            let mut download = inner.lock().await;
-            let step = tokio::select! {
-                step = download.next() => step,
-                _ = cancelled.notified() => {
-                    download.cancel();
-                    return Err(napi::Error::from_reason("The download was cancelled"));
-                }
-            };
-            let (data, due) = step.map_err(|e| napi::Error::from_reason(e.0))?;
-            Ok(ChunkJs {
-                data: data.map(|bytes| Buffer::from(Vec::from(bytes))),
-                progress_due: due.is_some(),
-                progress: due.flatten().map(progress_to_js),
-            })
-        })
+        let rate = self.rate.clone();
+        env.spawn_future_with_callback(
+            async move {
+                let mut download = inner.lock().await;
+                let step = tokio::select! {
+                    step = download.next() => step,
+                    _ = cancelled.notified() => {
+                        download.cancel();
+                        return Err(napi::Error::from_reason("The download was cancelled"));
+                    }
+                };
+                step.map_err(|e| napi::Error::from_reason(e.0))
+            },
+            move |env, (data, due)| {
+                let data = data
+                    .map(|bytes| chunk_to_js(env, bytes, &rate))
+                    .transpose()?;
+                Ok((data, due.is_some(), due.flatten().map(progress_to_js)))
+            },
+        )
     }
 
     /// The final progress event; `null` when the total is unknown.
