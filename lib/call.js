@@ -9,7 +9,7 @@ const {
 	BalenaRequestError,
 	BalenaInvalidParameterError,
 } = require('balena-errors');
-const { toHeaders, decodeBody, responseObject } = require('./response');
+const { toHeaders, decodeBody, responseObject, contentTypeOf } = require('./response');
 const { DownloadStream } = require('./readable');
 
 const abortError = (signal) =>
@@ -175,21 +175,20 @@ class Call {
 	}
 
 	sendResult(raw) {
-		const headers = toHeaders(raw.headers);
-		const response = responseObject(raw, headers, this.requestOptions.headers);
-		const body = decodeBody(raw, headers);
+		const response = responseObject(raw, this.requestOptions.headers);
+		const body = decodeBody(raw, contentTypeOf(raw.headers));
 		response.body = body;
 		if (raw.status >= 400) {
 			this.debugRequest(this.callerOptions, response);
 			const message = raw.errorUsesBody ? body : raw.errorText;
-			throw new BalenaRequestError(message, raw.status, this.callerOptions, headers);
+			throw new BalenaRequestError(message, raw.status, this.callerOptions, response.headers);
 		}
 		return response;
 	}
 
 	streamResult(raw) {
 		const headers = toHeaders(raw.headers);
-		const response = responseObject(raw, headers, this.requestOptions.headers);
+		const response = responseObject(raw, this.requestOptions.headers, headers);
 		if (raw.status >= 400) {
 			this.debugRequest(this.callerOptions, response);
 			throw new BalenaRequestError(raw.errorText, raw.status);

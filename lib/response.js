@@ -30,12 +30,22 @@ function legacyUri(href) {
 	};
 }
 
-function decodeBody(raw, headers) {
+/** The Content-Type of flat `[name, value, ...]` headers (names are lowercase). */
+function contentTypeOf(flat) {
+	for (let i = 0; i < flat.length; i += 2) {
+		if (flat[i] === 'content-type') {
+			return flat[i + 1];
+		}
+	}
+	return '';
+}
+
+function decodeBody(raw, contentType) {
 	switch (raw.format) {
 		case 'none':
 			return null;
 		case 'blob':
-			return new Blob([raw.data ?? Buffer.alloc(0)], { type: headers.get('Content-Type') ?? '' });
+			return new Blob([raw.data ?? Buffer.alloc(0)], { type: contentType });
 		case 'json':
 			return JSON.parse(raw.text);
 		default:
@@ -43,18 +53,40 @@ function decodeBody(raw, headers) {
 	}
 }
 
-/** The response object, without its body. */
-function responseObject(raw, headers, requestHeaders) {
-	return {
+/**
+ * The response object, without its body. `headers` and `request.uri` are
+ * built on first access (most callers of a successful send() read only the
+ * body): enumerable getters that then replace themselves with the value.
+ */
+function responseObject(raw, requestHeaders, headers) {
+	const response = {
 		statusCode: raw.status,
 		status: raw.status,
 		ok: raw.status >= 200 && raw.status < 300,
 		url: raw.url,
-		headers,
+		headers: undefined,
 		body: undefined,
 		duration: raw.duration,
-		request: { headers: requestHeaders, uri: legacyUri(raw.requestUrl) },
+		request: { headers: requestHeaders, uri: undefined },
 	};
+	lazy(response, 'headers', () => headers ?? toHeaders(raw.headers));
+	lazy(response.request, 'uri', () => legacyUri(raw.requestUrl));
+	return response;
 }
 
-module.exports = { toHeaders, legacyUri, decodeBody, responseObject };
+function lazy(target, key, make) {
+	Object.defineProperty(target, key, {
+		configurable: true,
+		enumerable: true,
+		get() {
+			const value = make();
+			Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: true });
+			return value;
+		},
+		set(value) {
+			Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: true });
+		},
+	});
+}
+
+module.exports = { toHeaders, legacyUri, decodeBody, responseObject, contentTypeOf };
