@@ -146,7 +146,14 @@ function getRequest(factoryOptions = {}) {
 	}
 
 	/** Refreshes the token with `/user/v1/refresh-token`; resolves with the new key. */
-	async function refreshToken({ baseUrl } = {}) {
+	async function refreshToken(refreshOptions) {
+		if (refreshOptions == null || typeof refreshOptions !== 'object') {
+			throw new TypeError(`The refreshToken options must be an object, got ${refreshOptions === null ? 'null' : typeof refreshOptions}`);
+		}
+		const { baseUrl } = refreshOptions;
+		if (baseUrl != null && typeof baseUrl !== 'string') {
+			throw new TypeError(`The baseUrl option must be a string, got ${typeof baseUrl}`);
+		}
 		if (auth == null) {
 			throw new Error('Auth module not provided in initializer');
 		}

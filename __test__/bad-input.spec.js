@@ -156,3 +156,23 @@ describe('wrong option types', () => {
 		expect(() => getRequest({ retries: '2' })).toThrow(/The retries option/);
 	});
 });
+
+describe('wrong types at the other entry points', () => {
+	it('refreshToken() rejects wrong option types with a TypeError naming them', async () => {
+		const r = getRequest({});
+		await expect(r.refreshToken(null)).rejects.toThrow(/The refreshToken options must be an object/);
+		await expect(r.refreshToken({ baseUrl: 5 })).rejects.toThrow(/The baseUrl option must be a string/);
+	});
+
+	it('the internal native binding throws plain errors for wrong types, never crashes', () => {
+		const { Engine } = require('../lib/binding');
+		expect(() => new Engine(5)).toThrow();
+		expect(() => new Engine(null)).toThrow();
+		const engine = new Engine(() => {});
+		expect(() => engine.start('x', 5)).toThrow();
+		expect(() => engine.start(1, [1])).toThrow(/length/);
+		expect(() => engine.cancel('a')).toThrow();
+		expect(() => engine.reply(1, 5)).toThrow();
+		expect(() => engine.reply(1, null)).toThrow();
+	});
+});
