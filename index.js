@@ -63,17 +63,6 @@ function getRequest(factoryOptions = {}) {
 	const debugRequest = debug ? (options, response) => utils.debugRequest(options, response) : () => {};
 
 	const self = { send, stream, interceptors, refreshToken };
-	// Calls under way, by id: how to resolve their native part. While there
-	// is any, the engine keeps Node's event loop alive (`busy`/`idle`).
-	const settling = new Map();
-	const onSettled = (id, settled) => {
-		const resolve = settling.get(id);
-		settling.delete(id);
-		if (settling.size === 0) {
-			engine.idle();
-		}
-		resolve?.(settled);
-	};
 	const engine = new Engine(
 		createHost({
 			auth,
@@ -82,15 +71,7 @@ function getRequest(factoryOptions = {}) {
 			refreshToken,
 			reply: (token, answer) => engine.reply(token, answer),
 		}),
-		onSettled,
 	);
-	const startNative = (id, init) => {
-		engine.start(id, init); // throws, synchronously, for an init it cannot read
-		if (settling.size === 0) {
-			engine.busy();
-		}
-		return new Promise((resolve) => settling.set(id, resolve));
-	};
 
 	async function run(callerOptions, isStream) {
 		validateOptions(callerOptions);
@@ -134,13 +115,13 @@ function getRequest(factoryOptions = {}) {
 				responseHooks,
 				wire,
 			];
-			const settled = startNative(id, init);
+			const settling = engine.start(id, init);
 			// Armed once the engine knows the call, so that even an already
 			// aborted signal cancels it (and the failure meets the hooks).
 			call.arm(engine, isStream ? 0 : Number(options.timeout) || 0, options.signal);
-			const outcome = await settled;
+			const settled = await settling;
 			call.disarm();
-			return call.settle(outcome);
+			return call.settle(settled);
 		} finally {
 			call.disarm();
 			calls.delete(id);
