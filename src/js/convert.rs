@@ -210,7 +210,7 @@ fn body_text(body: Bytes) -> String {
 pub fn settled_to_js(settled: Settled) -> SettledJs {
     let patch = settled.patch.map(patch_to_js);
     match settled.outcome {
-        Outcome::Response(raw) => (0, Some(response_to_js(raw)), None, patch),
+        Outcome::Response(raw) => (0, Some(response_to_js(*raw)), None, patch),
         Outcome::Failure(failure) => (1, None, Some(failure_to_js(failure)), patch),
         Outcome::JsValue => (2, None, None, patch),
         Outcome::JsError => (3, None, None, patch),
@@ -225,7 +225,7 @@ fn response_to_js(raw: RawResponse) -> ResponseJs {
     };
     let format = raw.format.as_str();
     let (text, data, download) = match raw.body {
-        ResponseBody::Stream(download) => (None, None, Some(download_to_js(download))),
+        ResponseBody::Stream(download) => (None, None, Some(download_to_js(*download))),
         ResponseBody::Full(body) => match raw.format {
             BodyFormat::Json | BodyFormat::Text => (Some(body_text(body)), None, None),
             BodyFormat::Blob => (None, Some(Buffer::from(Vec::from(body))), None),

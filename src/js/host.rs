@@ -114,7 +114,7 @@ pub fn to_js_args(call: HostCall) -> HostArgs {
         }
         HostOp::ResponseHook { index, settled } => {
             args.index = Some(index);
-            args.settled = settled.map(settled_to_js);
+            args.settled = settled.map(|settled| settled_to_js(*settled));
             "responseHook"
         }
     };

@@ -28,7 +28,7 @@ pub async fn exchange(
     mode: Mode,
 ) -> Outcome {
     match exchange_inner(transport, wire, response_format, mode).await {
-        Ok(raw) => Outcome::Response(raw),
+        Ok(raw) => Outcome::Response(Box::new(raw)),
         Err(failure) => Outcome::Failure(failure),
     }
 }
@@ -74,12 +74,12 @@ async fn exchange_inner(
             url,
             duration_ms,
             format: BodyFormat::Blob,
-            body: ResponseBody::Stream(Download::new(
+            body: ResponseBody::Stream(Box::new(Download::new(
                 response,
                 encoding,
                 content_length,
                 transfer_length,
-            )),
+            ))),
             error_text: None,
         });
     }

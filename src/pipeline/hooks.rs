@@ -60,7 +60,7 @@ pub async fn response_phase<H: Host>(
     for &index in hooks {
         let op = HostOp::ResponseHook {
             index,
-            settled: first.take(),
+            settled: first.take().map(Box::new),
         };
         match host.call(call, op).await {
             Ok(reply) => ok = reply.ok,

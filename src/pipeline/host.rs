@@ -28,7 +28,7 @@ pub enum HostOp {
     /// `settled` (first response hook only) becomes the slot's content.
     ResponseHook {
         index: u32,
-        settled: Option<Settled>,
+        settled: Option<Box<Settled>>,
     },
 }
 

@@ -1,12 +1,12 @@
 //! The request pipeline, in the order a request meets its stages:
 //!
-//! 1. `prepare`   defaults already merged by JS; apiKey appended, baseUrl dropped
-//!                for absolute URLs (a `Patch` JS applies to what it shows)
-//! 2. `auth`      token refresh, expired-token failure, Bearer header
-//! 3. `hooks`     request hooks, in array order, `then(request, requestError)`
-//! 4. `exchange`  wire request -> transport (retries, redirects) -> body
-//!                decoded by `responseFormat`, error status mapped
-//! 5. `hooks`     response hooks, in reverse order, `then(response, responseError)`
+//! 1. `prepare`: defaults were merged by JS; here the apiKey is appended and
+//!    baseUrl dropped for absolute URLs (a `Patch` JS applies to what it shows).
+//! 2. `auth`: token refresh, expired-token failure, Bearer header.
+//! 3. `hooks`: request hooks, in array order, `then(request, requestError)`.
+//! 4. `exchange`: wire request to transport (retries, redirects), body
+//!    decoded by `responseFormat`, error status mapped.
+//! 5. `hooks`: response hooks, in reverse order, `then(response, responseError)`.
 //!
 //! Stages that need JavaScript (the `auth` object, user hooks) go through the
 //! `Host` trait; values that only JS can hold (options objects with signals

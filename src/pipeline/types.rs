@@ -124,7 +124,7 @@ impl Failure {
 
 pub enum ResponseBody {
     Full(Bytes),
-    Stream(Download),
+    Stream(Box<Download>),
 }
 
 /// A response as received, before JS turns it into the response object.
@@ -143,7 +143,7 @@ pub struct RawResponse {
 }
 
 pub enum Outcome {
-    Response(RawResponse),
+    Response(Box<RawResponse>),
     Failure(Failure),
     /// The JS slot holds the result value (after response hooks).
     JsValue,
