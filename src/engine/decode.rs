@@ -149,11 +149,12 @@ mod tests {
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
     use flate2::Compression;
     use std::io::Write;
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
+    fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
         let mut e = GzEncoder::new(Vec::new(), Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
+        e.write_all(data)?;
+        e.finish()
     }
 
     fn sample() -> Vec<u8> {
@@ -163,15 +164,15 @@ mod tests {
     }
 
     #[test]
-    fn gzip_round_trip_in_small_chunks_and_bounded_output() {
+    fn gzip_round_trip_in_small_chunks_and_bounded_output() -> TestResult {
         let data = sample();
-        let compressed = gzip(&data);
+        let compressed = gzip(&data)?;
         let mut d = Decoder::new(Encoding::Gzip);
         let mut out = Vec::new();
         for chunk in compressed.chunks(7) {
             d.feed(Bytes::copy_from_slice(chunk));
             loop {
-                let piece = d.drain(1000).unwrap();
+                let piece = d.drain(1000)?;
                 assert!(piece.len() <= 1000);
                 if piece.is_empty() {
                     break;
@@ -180,58 +181,57 @@ mod tests {
             }
         }
         assert_eq!(out, data);
+        Ok(())
     }
 
     #[test]
-    fn truncated_gzip_yields_what_arrived() {
+    fn truncated_gzip_yields_what_arrived() -> TestResult {
         let data = sample();
-        let compressed = gzip(&data);
+        let compressed = gzip(&data)?;
         let cut = &compressed[..compressed.len() - 20];
-        let out = decode_all(Encoding::Gzip, Bytes::copy_from_slice(cut)).unwrap();
+        let out = decode_all(Encoding::Gzip, Bytes::copy_from_slice(cut))?;
         assert!(out.len() > data.len() / 2);
         assert_eq!(&data[..out.len()], &out[..]);
+        Ok(())
     }
 
     #[test]
-    fn corrupt_gzip_is_an_error() {
-        let mut compressed = gzip(&sample());
+    fn corrupt_gzip_is_an_error() -> TestResult {
+        let mut compressed = gzip(&sample())?;
         for b in compressed.iter_mut().skip(20).take(40) {
             *b ^= 0x5a;
         }
         assert!(decode_all(Encoding::Gzip, Bytes::from(compressed)).is_err());
         assert!(decode_all(Encoding::Gzip, Bytes::from_static(b"not gzip at all")).is_err());
+        Ok(())
     }
 
     #[test]
-    fn deflate_zlib_and_raw_and_multi_member() {
+    fn deflate_zlib_and_raw_and_multi_member() -> TestResult {
         let data = b"hello hello hello deflate".to_vec();
         let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
-        z.write_all(&data).unwrap();
-        let zlib = z.finish().unwrap();
+        z.write_all(&data)?;
+        let zlib = z.finish()?;
         let mut r = DeflateEncoder::new(Vec::new(), Compression::default());
-        r.write_all(&data).unwrap();
-        let raw = r.finish().unwrap();
+        r.write_all(&data)?;
+        let raw = r.finish()?;
+        assert_eq!(decode_all(Encoding::Deflate, Bytes::from(zlib))?, data);
+        assert_eq!(decode_all(Encoding::Deflate, Bytes::from(raw))?, data);
+        let mut two = gzip(b"one ")?;
+        two.extend(gzip(b"two")?);
         assert_eq!(
-            decode_all(Encoding::Deflate, Bytes::from(zlib)).unwrap(),
-            data
-        );
-        assert_eq!(
-            decode_all(Encoding::Deflate, Bytes::from(raw)).unwrap(),
-            data
-        );
-        let mut two = gzip(b"one ");
-        two.extend(gzip(b"two"));
-        assert_eq!(
-            &decode_all(Encoding::Gzip, Bytes::from(two)).unwrap()[..],
+            &decode_all(Encoding::Gzip, Bytes::from(two))?[..],
             b"one two"
         );
+        Ok(())
     }
 
     #[test]
-    fn encoding_from_header() {
+    fn encoding_from_header() -> TestResult {
         assert_eq!(Encoding::from_header(Some("GZIP")), Encoding::Gzip);
         assert_eq!(Encoding::from_header(Some("deflate")), Encoding::Deflate);
         assert_eq!(Encoding::from_header(Some("br")), Encoding::Identity);
         assert_eq!(Encoding::from_header(None), Encoding::Identity);
+        Ok(())
     }
 }

@@ -242,27 +242,25 @@ mod tests {
     use super::*;
     use std::io::Read;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     /// A dropped request (timeout, abort) closes its connection, so that a
     /// server that never answers is not left holding a socket.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn dropping_a_request_closes_its_connection() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let (mut socket, _) = listener.accept().unwrap();
-            socket
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
+    async fn dropping_a_request_closes_its_connection() -> TestResult {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let server = std::thread::spawn(move || -> std::io::Result<bool> {
+            let (mut socket, _) = listener.accept()?;
+            socket.set_read_timeout(Some(Duration::from_secs(5)))?;
             let mut buf = [0u8; 4096];
             let _ = socket.read(&mut buf); // the request head
-            let closed = matches!(socket.read(&mut buf), Ok(0));
-            tx.send(closed).unwrap();
+            Ok(matches!(socket.read(&mut buf), Ok(0)))
         });
-        let transport = Transport::new().unwrap();
+        let transport = Transport::new()?;
         let request = OutgoingRequest {
             method: Method::GET,
-            url: Url::parse(&format!("http://{addr}/")).unwrap(),
+            url: Url::parse(&format!("http://{addr}/"))?,
             headers: HeaderMap::new(),
             body: OutgoingBody::Empty,
             follow_redirects: true,
@@ -271,9 +269,11 @@ mod tests {
         let result =
             tokio::time::timeout(Duration::from_millis(200), transport.send(&request)).await;
         assert!(result.is_err());
-        let closed = tokio::task::spawn_blocking(move || rx.recv().unwrap())
-            .await
-            .unwrap();
-        assert!(closed, "the server should see the connection close");
+        let closed = tokio::task::spawn_blocking(move || server.join()).await?;
+        assert!(
+            matches!(closed, Ok(Ok(true))),
+            "the server should see the connection close"
+        );
+        Ok(())
     }
 }

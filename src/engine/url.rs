@@ -70,58 +70,58 @@ pub fn request_url(url: &str, base: Option<&str>, qs: Option<&str>) -> Result<Ur
 #[cfg(test)]
 mod tests {
     use super::*;
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     const BASE: &str = "http://127.0.0.1:1234";
 
     #[test]
-    fn odata_query_stays_as_whatwg_leaves_it() {
+    fn odata_query_stays_as_whatwg_leaves_it() -> TestResult {
         let u = request_url(
             "/v7/device?$filter=name eq 'a b'&$select=id",
             Some(BASE),
             None,
-        )
-        .unwrap();
+        )?;
         assert_eq!(
             u.as_str(),
             "http://127.0.0.1:1234/v7/device?$filter=name%20eq%20%27a%20b%27&$select=id"
         );
+        Ok(())
     }
 
     #[test]
-    fn api_key_separator() {
+    fn api_key_separator() -> TestResult {
+        assert_eq!(append_api_key("/foo", Some(BASE), "k")?, "/foo?apikey=k");
         assert_eq!(
-            append_api_key("/foo", Some(BASE), "k").unwrap(),
-            "/foo?apikey=k"
-        );
-        assert_eq!(
-            append_api_key("/foo?$bar=baz", Some(BASE), "k").unwrap(),
+            append_api_key("/foo?$bar=baz", Some(BASE), "k")?,
             "/foo?$bar=baz&apikey=k"
         );
+        assert_eq!(append_api_key("/foo?", Some(BASE), "k")?, "/foo?apikey=k");
         assert_eq!(
-            append_api_key("/foo?", Some(BASE), "k").unwrap(),
-            "/foo?apikey=k"
-        );
-        assert_eq!(
-            append_api_key("http://x/foo", None, "k").unwrap(),
+            append_api_key("http://x/foo", None, "k")?,
             "http://x/foo?apikey=k"
         );
         assert!(append_api_key("/foo", None, "k").is_err());
+        Ok(())
     }
 
     #[test]
-    fn absolute_wins_and_qs_appends() {
+    fn absolute_wins_and_qs_appends() -> TestResult {
         assert!(is_absolute("http://a/b"));
         assert!(!is_absolute("/b"));
-        let u = request_url("http://h/p?x=1", Some(BASE), Some("a=1")).unwrap();
+        let u = request_url("http://h/p?x=1", Some(BASE), Some("a=1"))?;
         assert_eq!(u.as_str(), "http://h/p?x=1&a=1");
-        let u = request_url("/p", Some(BASE), Some("a%5Bb%5D=1")).unwrap();
+        let u = request_url("/p", Some(BASE), Some("a%5Bb%5D=1"))?;
         assert_eq!(u.as_str(), "http://127.0.0.1:1234/p?a%5Bb%5D=1");
+        Ok(())
     }
 
     #[test]
-    fn invalid_urls_name_the_input() {
-        let e = request_url("not a url", None, None).unwrap_err();
+    fn invalid_urls_name_the_input() -> TestResult {
+        let e = request_url("not a url", None, None)
+            .err()
+            .ok_or("expected an error")?;
         assert_eq!(e.to_string(), "Invalid URL: not a url");
         assert!(request_url("/x", Some("nope"), None).is_err());
+        Ok(())
     }
 }
