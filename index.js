@@ -11,7 +11,7 @@ const { Engine } = require('./lib/binding');
 const utils = require('./utils');
 const { Call } = require('./lib/call');
 const { createHost } = require('./lib/host');
-const { toWire } = require('./lib/wire');
+const { wireForCall } = require('./lib/wire');
 const { validateOptions, validateFactoryOptions } = require('./lib/validate');
 
 const hookIndices = (list, request) => {
@@ -83,23 +83,9 @@ function getRequest(factoryOptions = {}) {
 		try {
 			const requestHooks = hookIndices(self.interceptors, true);
 			const responseHooks = hookIndices(self.interceptors, false);
-			let wire;
-			if (requestHooks.length === 0) {
-				// No hook will change the options: build the request now, and
-				// cross into native code once.
-				try {
-					wire = toWire(options, isStream);
-					if (typeof wire.then === 'function') {
-						wire = await wire;
-					}
-				} catch (err) {
-					if (err !== null && typeof err === 'object' && !isStream) {
-						err.requestOptions = options;
-					}
-					call.fail(err);
-					wire = undefined;
-				}
-			}
+			// No hook will change the options: build the request now, and
+			// cross into native code once.
+			const wire = requestHooks.length === 0 ? await wireForCall(call, options) : undefined;
 			const url = options.url;
 			// An array, in the order src/js/convert.rs reads it (CallInitJs).
 			const init = [

@@ -6,7 +6,7 @@
 // goes into the call's slot and the answer says `ok: false`.
 const { BalenaExpiredToken } = require('balena-errors');
 const utils = require('../utils');
-const { toWire } = require('./wire');
+const { wireForCall } = require('./wire');
 
 const OK = { ok: true };
 const NOT_OK = { ok: false };
@@ -32,16 +32,7 @@ function createHost(ctx) {
 			return { ok: !call.failed };
 		}
 		call.requestOptions = call.value;
-		try {
-			return { ok: true, wire: await toWire(call.value, call.stream) };
-		} catch (err) {
-			if (err !== null && typeof err === 'object' && !call.stream) {
-				err.requestOptions = call.value;
-			}
-			// The slot holds the error; with no wire, the pipeline settles on it.
-			call.fail(err);
-			return OK;
-		}
+		return { ok: true, wire: await wireForCall(call, call.value) };
 	}
 
 	async function responseHook(call, { index, settled }) {

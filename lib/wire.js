@@ -133,4 +133,21 @@ function toWire(options, stream) {
 	return wire;
 }
 
-module.exports = { toWire, UNSUPPORTED_REQUEST_PARAMS };
+/**
+ * `toWire`, awaited, for a call: on failure the error carries the options
+ * (as balena-request's do, for send()) and goes into the call's slot, and
+ * the result is `undefined`, which tells the pipeline to settle on the slot.
+ */
+async function wireForCall(call, options) {
+	try {
+		return await toWire(options, call.stream);
+	} catch (err) {
+		if (err !== null && typeof err === 'object' && !call.stream) {
+			err.requestOptions = options;
+		}
+		call.fail(err);
+		return undefined;
+	}
+}
+
+module.exports = { toWire, wireForCall, UNSUPPORTED_REQUEST_PARAMS };

@@ -158,11 +158,15 @@ impl Transport {
     async fn send_following(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
         let mut method = request.method.clone();
         let mut url = request.url.clone();
-        let mut headers = request.headers.clone();
+        // The caller's headers until a redirect changes them.
+        let mut redirected_headers: Option<HeaderMap> = None;
         let mut with_body = true;
         for hop in 0..=MAX_REDIRECTS {
             let mut builder = self.client.request(method.clone(), url.clone());
-            let mut hop_headers = headers.clone();
+            let mut hop_headers = redirected_headers
+                .as_ref()
+                .unwrap_or(&request.headers)
+                .clone();
             if with_body {
                 match &request.body {
                     OutgoingBody::Empty => {}
@@ -196,7 +200,8 @@ impl Transport {
                 return Err(TransportError::TooManyRedirects(request.url.to_string()));
             }
             let (next_method_value, keeps_body) = next_method(status, &method);
-            next_headers(&mut headers, &url, &next, keeps_body && with_body);
+            let headers = redirected_headers.get_or_insert_with(|| request.headers.clone());
+            next_headers(headers, &url, &next, keeps_body && with_body);
             method = next_method_value;
             with_body = with_body && keeps_body;
             url = next;

@@ -113,10 +113,11 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         decompress,
         retries,
     ) = js;
-    let headers = flat_headers
-        .chunks_exact(2)
-        .map(|pair| (pair[0].clone(), pair[1].clone()))
-        .collect();
+    let mut flat = flat_headers.into_iter();
+    let mut headers = Vec::with_capacity(flat.len() / 2);
+    while let (Some(name), Some(value)) = (flat.next(), flat.next()) {
+        headers.push((name, value));
+    }
     let body = match (form, body) {
         (Some(parts), _) => WireBody::Multipart(parts.into_iter().map(form_part).collect()),
         (None, Some(Either::A(text))) => WireBody::Bytes(Bytes::from(text)),
