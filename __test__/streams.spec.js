@@ -10,6 +10,15 @@ const utils = require('../utils');
 const { startServer, text } = require('./helpers/server');
 
 const message = 'Lorem ipsum dolor sit amet';
+// zlib.crc32 arrived in Node 20.15/22.2; a bitwise fallback for older Nodes.
+const crc32 = (buf) => {
+	let crc = ~0;
+	for (const byte of buf) {
+		crc ^= byte;
+		for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+	}
+	return ~crc >>> 0;
+};
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let server;
 const request = getRequest({});
@@ -176,6 +185,42 @@ describe('stream()', () => {
 		const err = await collect(stream).then(() => null, (e) => e);
 		expect(err).toBeInstanceOf(Error);
 		expect(err.message).toMatch(/invalid compressed response body/);
+	});
+
+	it('emits an error when the gzip trailer does not match the data (CRC-32)', async () => {
+		const data = crypto.randomBytes(300000);
+		const gz = zlib.gzipSync(data);
+		gz.writeUInt32LE(gz.readUInt32LE(gz.length - 8) ^ 1, gz.length - 8);
+		server.routes['/bad-crc'] = (req, res) => {
+			res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': String(gz.length) });
+			res.end(gz);
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/bad-crc' });
+		const err = await collect(stream).then(() => null, (e) => e);
+		expect(err).toBeInstanceOf(Error);
+		expect(err.message).toMatch(/invalid compressed response body: incorrect data check/);
+	});
+
+	it('decodes a gzip with a file name and comment in its header, split into small writes', async () => {
+		// What `gzip balena.img` writes: the FNAME field, here with a comment too.
+		const data = Buffer.from('0123456789abcdef'.repeat(20000));
+		const raw = zlib.deflateRawSync(data);
+		const header = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0x18, 0, 0, 0, 0, 0, 3]), Buffer.from('balena.img\0an image\0')]);
+		const trailer = Buffer.alloc(8);
+		trailer.writeUInt32LE(zlib.crc32 ? zlib.crc32(data) : crc32(data), 0);
+		trailer.writeUInt32LE(data.length, 4);
+		const gz = Buffer.concat([header, raw, trailer]);
+		expect(zlib.gunzipSync(gz).equals(data)).toBe(true);
+		server.routes['/named-gzip'] = async (req, res) => {
+			res.writeHead(200, { 'Content-Encoding': 'gzip' });
+			for (let at = 0; at < gz.length; at += 5) {
+				res.write(gz.subarray(at, at + 5));
+				if (at < 40) await delay(5);
+			}
+			res.end();
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/named-gzip' });
+		expect((await collect(stream)).equals(data)).toBe(true);
 	});
 
 	it('yields the data of a slightly truncated gzip (lenient like curl)', async () => {

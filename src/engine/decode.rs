@@ -6,6 +6,7 @@
 //! bounded pieces (`drain(limit)`), so a small, highly compressed chunk can
 //! never make us allocate gigabytes at once.
 
+use super::gzip_frame;
 use bytes::Bytes;
 use flate2::{Decompress, FlushDecompress, Status};
 use std::fmt;
@@ -39,11 +40,25 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+/// Where the decoder is in the compressed stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    GzipHeader,
+    Deflate,
+    GzipTrailer,
+    /// The member (or deflate stream) ended; only another gzip member may follow.
+    End,
+}
+
 pub struct Decoder {
     encoding: Encoding,
+    stage: Stage,
+    /// Raw deflate for gzip (we frame it, see `gzip_frame`); for "deflate",
+    /// zlib-wrapped or raw, whichever the first byte says.
     inflater: Option<Decompress>,
-    /// The current gzip member (or deflate stream) reached its end.
-    member_done: bool,
+    /// CRC-32 and length of the current gzip member's output so far.
+    crc: crc32fast::Hasher,
+    member_len: u64,
     /// Compressed bytes fed but not yet decoded.
     pending: Bytes,
 }
@@ -52,8 +67,13 @@ impl Decoder {
     pub fn new(encoding: Encoding) -> Decoder {
         Decoder {
             encoding,
+            stage: match encoding {
+                Encoding::Gzip => Stage::GzipHeader,
+                _ => Stage::Deflate,
+            },
             inflater: None,
-            member_done: false,
+            crc: crc32fast::Hasher::new(),
+            member_len: 0,
             pending: Bytes::new(),
         }
     }
@@ -77,47 +97,84 @@ impl Decoder {
         let first_size = limit.min(self.pending.len().saturating_mul(4).max(64 * 1024));
         let mut out: Vec<u8> = Vec::with_capacity(first_size);
         while !self.pending.is_empty() && out.len() < limit {
-            if self.member_done {
-                // Another gzip member may follow (concatenated gzip files);
-                // anything else after the end is ignored, as zlib's gunzip does.
-                if self.encoding == Encoding::Gzip && self.pending[0] == 0x1f {
-                    self.inflater = None;
-                    self.member_done = false;
-                } else {
-                    self.pending = Bytes::new();
-                    break;
+            match self.stage {
+                Stage::GzipHeader => {
+                    match gzip_frame::header_len(&self.pending).map_err(DecodeError)? {
+                        // The header is split across chunks.
+                        None => break,
+                        Some(len) => {
+                            self.pending = self.pending.slice(len..);
+                            self.crc = crc32fast::Hasher::new();
+                            self.member_len = 0;
+                            if let Some(inflater) = self.inflater.as_mut() {
+                                inflater.reset(false);
+                            }
+                            self.stage = Stage::Deflate;
+                        }
+                    }
                 }
-            }
-            let first = self.pending[0];
-            let encoding = self.encoding;
-            let inflater = self.inflater.get_or_insert_with(|| match encoding {
-                Encoding::Gzip => Decompress::new_gzip(15),
-                // "deflate" is zlib-wrapped by the standard, raw by some servers.
-                _ => Decompress::new((first & 0x0f) == 0x08),
-            });
-            if out.capacity() == out.len() {
-                // Grow, but never past the limit: decompress_vec fills all
-                // spare capacity (without zeroing it first).
-                let grow = (limit - out.len()).min(out.capacity().max(64 * 1024));
-                out.reserve_exact(grow);
-            }
-            let in_before = inflater.total_in();
-            let out_before = out.len();
-            let status = inflater
-                .decompress_vec(&self.pending, &mut out, FlushDecompress::None)
-                .map_err(|e| DecodeError(e.to_string()))?;
-            let consumed = (inflater.total_in() - in_before) as usize;
-            let produced = out.len() - out_before;
-            if status == Status::StreamEnd {
-                self.member_done = true;
-            }
-            self.pending = self.pending.slice(consumed..);
-            if consumed == 0 && produced == 0 && !self.member_done {
-                // Needs more input than we have (a header split across chunks).
-                break;
+                Stage::Deflate => {
+                    if !self.inflate(&mut out, limit)? {
+                        // Needs more input than we have.
+                        break;
+                    }
+                }
+                Stage::GzipTrailer => {
+                    if self.pending.len() < gzip_frame::TRAILER_LEN {
+                        break;
+                    }
+                    let crc = std::mem::take(&mut self.crc).finalize();
+                    gzip_frame::check_trailer(&self.pending, crc, self.member_len)
+                        .map_err(DecodeError)?;
+                    self.pending = self.pending.slice(gzip_frame::TRAILER_LEN..);
+                    self.stage = Stage::End;
+                }
+                Stage::End => {
+                    // Another gzip member may follow (concatenated gzip files);
+                    // anything else after the end is ignored, as zlib's gunzip does.
+                    if self.encoding == Encoding::Gzip && self.pending[0] == 0x1f {
+                        self.stage = Stage::GzipHeader;
+                    } else {
+                        self.pending = Bytes::new();
+                    }
+                }
             }
         }
         Ok(out)
+    }
+
+    /// One inflate call into `out`'s spare room (grown up to `limit`).
+    /// False when it made no progress: more input is needed.
+    fn inflate(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<bool, DecodeError> {
+        let gzip = self.encoding == Encoding::Gzip;
+        let first = self.pending[0];
+        let inflater = self
+            .inflater
+            .get_or_insert_with(|| Decompress::new(!gzip && (first & 0x0f) == 0x08));
+        if out.capacity() == out.len() {
+            // Grow, but never past the limit: decompress_vec fills all
+            // spare capacity (without zeroing it first).
+            let grow = (limit - out.len()).min(out.capacity().max(64 * 1024));
+            out.reserve_exact(grow);
+        }
+        let in_before = inflater.total_in();
+        let out_before = out.len();
+        let status = inflater
+            .decompress_vec(&self.pending, out, FlushDecompress::None)
+            .map_err(|e| DecodeError(e.to_string()))?;
+        let consumed = (inflater.total_in() - in_before) as usize;
+        let produced = &out[out_before..];
+        if gzip {
+            self.crc.update(produced);
+            self.member_len += produced.len() as u64;
+        }
+        let progressed = consumed > 0 || !produced.is_empty();
+        self.pending = self.pending.slice(consumed..);
+        if status == Status::StreamEnd {
+            self.stage = if gzip { Stage::GzipTrailer } else { Stage::End };
+            return Ok(true);
+        }
+        Ok(progressed)
     }
 }
 
@@ -203,6 +260,45 @@ mod tests {
         }
         assert!(decode_all(Encoding::Gzip, Bytes::from(compressed)).is_err());
         assert!(decode_all(Encoding::Gzip, Bytes::from_static(b"not gzip at all")).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn gzip_trailer_is_checked_but_may_be_cut_short() -> TestResult {
+        let data = sample();
+        let good = gzip(&data)?;
+        let n = good.len();
+        let mut bad_crc = good.clone();
+        bad_crc[n - 8] ^= 1;
+        let mut bad_len = good.clone();
+        bad_len[n - 1] ^= 1;
+        for bad in [bad_crc, bad_len] {
+            let err = decode_all(Encoding::Gzip, Bytes::from(bad)).err();
+            assert!(err.is_some_and(|e| e.to_string().contains("check")));
+        }
+        // A body cut inside the trailer still yields all the data (curl does too).
+        let cut = Bytes::copy_from_slice(&good[..n - 3]);
+        assert_eq!(decode_all(Encoding::Gzip, cut)?, data);
+        Ok(())
+    }
+
+    #[test]
+    fn gzip_with_a_file_name_like_the_gzip_tool_writes() -> TestResult {
+        let mut e = flate2::GzBuilder::new()
+            .filename("balena.img")
+            .comment("os image")
+            .write(Vec::new(), Compression::fast());
+        e.write_all(b"image bytes")?;
+        let named = e.finish()?;
+        for chunk_size in [1, 3, 64] {
+            let mut d = Decoder::new(Encoding::Gzip);
+            let mut out = Vec::new();
+            for chunk in named.chunks(chunk_size) {
+                d.feed(Bytes::copy_from_slice(chunk));
+                out.extend(d.drain(1 << 20)?);
+            }
+            assert_eq!(out, b"image bytes");
+        }
         Ok(())
     }
 

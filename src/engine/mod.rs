@@ -6,6 +6,7 @@ pub mod body_format;
 pub mod decode;
 pub mod download;
 pub mod error_message;
+pub mod gzip_frame;
 pub mod progress;
 pub mod qs;
 pub mod redirect;
