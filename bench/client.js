@@ -99,9 +99,13 @@ async function sendScenario(client, { n, concurrency, post }) {
 	return { rps: n / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpuPerReq: cpu / n };
 }
 
+// `gzip`: 'image' (an OS-image-like body, served in 64 MiB gzip members),
+// 'dense' (a synthetic body that is the worst case for inflate) or absent.
+const streamPath = (gzip, mib) => `/${{ image: 'gzip-image', dense: 'gzip' }[gzip] ?? 'plain'}?mib=${mib}`;
+
 async function streamScenario(client, { mib, gzip, sink, rateMBs }) {
 	// Warm up (runtime, connection pool, TLS roots) before the baseline.
-	for await (const chunk of await client.stream(`/${gzip ? 'gzip' : 'plain'}?mib=1`)) void chunk;
+	for await (const chunk of await client.stream(streamPath(gzip, gzip === 'image' ? 64 : 1))) void chunk;
 	const rss0 = process.memoryUsage().rss;
 	let peakRss = rss0;
 	const sampler = setInterval(() => {
@@ -111,7 +115,7 @@ async function streamScenario(client, { mib, gzip, sink, rateMBs }) {
 	loop.enable();
 	const cpu0 = cpuMicros();
 	const t0 = process.hrtime.bigint();
-	const stream = await client.stream(`/${gzip ? 'gzip' : 'plain'}?mib=${mib}`);
+	const stream = await client.stream(streamPath(gzip, mib));
 	let length = 0;
 	let target;
 	if (sink === 'file') {

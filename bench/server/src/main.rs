@@ -5,7 +5,16 @@
 //! GET  /small            ~230-byte JSON
 //! POST /post             reads the body, answers a small JSON
 //! GET  /plain?mib=N      N MiB of bytes, with Content-Length
-//! GET  /gzip?mib=N       N MiB (decoded) as gzip, X-Transfer-Length only
+//! GET  /gzip?mib=N       N MiB (decoded) as gzip, X-Transfer-Length only: a
+//!                        dense synthetic body, the worst case for inflate
+//! GET  /gzip-image?mib=N N MiB (N a multiple of 64) of an OS-image-like body
+//!                        as gzip, X-Transfer-Length only
+//!
+//! `bench-server <file>`: the image body is made of <file>'s bytes (run.js
+//! passes node's own executable: real machine code and data, as in an OS
+//! image's root filesystem) followed by zeros (the empty space of its
+//! partitions), compressed at gzip's default level, about 4:1 -- the shape
+//! of a balenaOS image as the download server sends it.
 //!
 //! Prints `listening <port>` on stdout once ready.
 
@@ -18,14 +27,32 @@ use tokio::net::{TcpListener, TcpStream};
 
 const SMALL: &str = r#"{"d":[{"id":1234567,"uuid":"0123456789abcdef0123456789abcdef","device_name":"bench-device-one","is_online":true,"status":"Idle","os_version":"balenaOS 5.3.21","supervisor_version":"16.1.10","last_connectivity_event":"2026-11-01T00:00:00.000Z"}]}"#;
 const BLOCK: usize = 1024 * 1024;
+/// The OS-image-like body: this many MiB, the first IMAGE_FILE_MIB of them
+/// from the file, the rest zeros.
+const IMAGE_MIB: usize = 64;
+const IMAGE_FILE_MIB: usize = 40;
 
 struct Bodies {
     plain_block: Vec<u8>,
     /// One gzip member that decodes to `plain_block`; N of them make N MiB.
     gzip_member: Vec<u8>,
+    /// One gzip member that decodes to IMAGE_MIB of the OS-image-like body.
+    image_member: Vec<u8>,
 }
 
-fn make_bodies() -> Bodies {
+fn make_image_member(file: &[u8]) -> Vec<u8> {
+    let mut image = Vec::with_capacity(IMAGE_MIB * BLOCK);
+    while image.len() < IMAGE_FILE_MIB * BLOCK && !file.is_empty() {
+        let take = file.len().min(IMAGE_FILE_MIB * BLOCK - image.len());
+        image.extend_from_slice(&file[..take]);
+    }
+    image.resize(IMAGE_MIB * BLOCK, 0);
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(&image).expect("in-memory write");
+    encoder.finish().expect("in-memory gzip")
+}
+
+fn make_bodies(image_file: &[u8]) -> Bodies {
     // Compressible about 3:1, like an OS image: a pseudo-random byte stream
     // where most bytes repeat the previous one.
     let mut state: u32 = 0x1234_5678;
@@ -35,7 +62,7 @@ fn make_bodies() -> Bodies {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
-        if state % 4 == 0 {
+        if state.is_multiple_of(4) {
             last = (state >> 8) as u8;
         }
         plain_block.push(last);
@@ -46,6 +73,7 @@ fn make_bodies() -> Bodies {
     Bodies {
         plain_block,
         gzip_member,
+        image_member: make_image_member(image_file),
     }
 }
 
@@ -112,18 +140,26 @@ async fn serve(mut socket: TcpStream, bodies: Rc<Bodies>) -> std::io::Result<()>
                     socket.write_all(&bodies.plain_block).await?;
                 }
             }
-            "/gzip" => {
-                let n = query_mib(&target);
+            "/gzip" | "/gzip-image" => {
+                let (member, members) = if path == "/gzip" {
+                    (&bodies.gzip_member, query_mib(&target))
+                } else {
+                    (&bodies.image_member, query_mib(&target).div_ceil(IMAGE_MIB))
+                };
                 let head = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Encoding: gzip\r\nX-Transfer-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
-                    n * bodies.gzip_member.len()
+                    members * member.len()
                 );
                 socket.write_all(head.as_bytes()).await?;
-                let size_line = format!("{:x}\r\n", bodies.gzip_member.len());
-                for _ in 0..n {
-                    socket.write_all(size_line.as_bytes()).await?;
-                    socket.write_all(&bodies.gzip_member).await?;
-                    socket.write_all(b"\r\n").await?;
+                // Chunks of at most 1 MiB, as a proxy or file server would send.
+                for _ in 0..members {
+                    for piece in member.chunks(BLOCK) {
+                        socket
+                            .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                            .await?;
+                        socket.write_all(piece).await?;
+                        socket.write_all(b"\r\n").await?;
+                    }
                 }
                 socket.write_all(b"0\r\n\r\n").await?;
             }
@@ -142,7 +178,11 @@ fn main() -> std::io::Result<()> {
         .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
-        let bodies = Rc::new(make_bodies());
+        let image_file = match std::env::args_os().nth(1) {
+            Some(path) => std::fs::read(path)?,
+            None => std::fs::read("/proc/self/exe")?,
+        };
+        let bodies = Rc::new(make_bodies(&image_file));
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         println!("listening {}", listener.local_addr()?.port());
         loop {
