@@ -143,6 +143,13 @@ impl Decoder {
         Ok(out)
     }
 
+    /// Whether the stream reached its end (for gzip: a trailer whose CRC-32
+    /// and length matched). A body that stops short is still decoded, as
+    /// curl does; this tells the two apart.
+    pub fn is_complete(&self) -> bool {
+        self.stage == Stage::End
+    }
+
     /// One inflate call into `out`'s spare room (grown up to `limit`).
     /// False when it made no progress: more input is needed.
     fn inflate(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<bool, DecodeError> {

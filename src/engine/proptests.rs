@@ -70,6 +70,57 @@ proptest! {
     }
 
     #[test]
+    fn gzip_decodes_to_its_data_or_fails_never_silently_wrong(
+        data in prop::collection::vec(0u8..4, 0..4096),
+        name in proptest::option::of("[a-z]{1,8}"),
+        cut in 1usize..700,
+        flip in any::<prop::sample::Index>(),
+    ) {
+        let mut builder = flate2::GzBuilder::new();
+        if let Some(name) = name {
+            builder = builder.filename(name);
+        }
+        let mut encoder = builder.write(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, &data).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let compressed = encoder.finish().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        // Intact, in arbitrary chunks: exactly the data.
+        let mut decoder = Decoder::new(Encoding::Gzip);
+        let mut out = Vec::new();
+        for chunk in compressed.chunks(cut) {
+            decoder.feed(Bytes::copy_from_slice(chunk));
+            loop {
+                let piece = decoder.drain(1000).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                if piece.is_empty() {
+                    break;
+                }
+                out.extend(piece);
+            }
+        }
+        prop_assert_eq!(&out, &data);
+        prop_assert!(decoder.is_complete());
+        // One corrupted byte: an error, the exact data (a header field such
+        // as the time stamp may change), or a stream that never reached its
+        // end (decoded leniently, like a truncated one) -- never other bytes
+        // from a stream that claims to be complete.
+        let mut corrupt = compressed.clone();
+        let at = flip.index(corrupt.len());
+        corrupt[at] ^= 0x41;
+        let mut decoder = Decoder::new(Encoding::Gzip);
+        decoder.feed(Bytes::from(corrupt));
+        let mut decoded = Vec::new();
+        let failed = loop {
+            match decoder.drain(1 << 20) {
+                Ok(piece) if piece.is_empty() => break false,
+                Ok(piece) => decoded.extend(piece),
+                Err(_) => break true,
+            }
+        };
+        if !failed && decoder.is_complete() {
+            prop_assert_eq!(&decoded, &data);
+        }
+    }
+
+    #[test]
     fn error_text_never_panics(body in prop::collection::vec(any::<u8>(), 0..256), format in 0u8..4) {
         let format = [BodyFormat::None, BodyFormat::Blob, BodyFormat::Json, BodyFormat::Text][format as usize];
         let _ = error_text(format, &body);
