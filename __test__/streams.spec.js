@@ -174,29 +174,28 @@ describe('stream()', () => {
 		expect(err.message).toMatch(/download from .* failed/);
 	});
 
-	it('emits an error for a corrupt gzip body', async () => {
-		const gz = zlib.gzipSync(Buffer.alloc(100000, 'a'));
-		for (let i = 20; i < 60; i++) gz[i] ^= 0x55;
-		server.routes['/corrupt'] = (req, res) => {
+	// Serves `gz` as a gzip body at `path` and returns the error the stream emits.
+	const streamErrorFor = async (path, gz) => {
+		server.routes[path] = (req, res) => {
 			res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': String(gz.length) });
 			res.end(gz);
 		};
-		const stream = await request.stream({ baseUrl: server.url, url: '/corrupt' });
-		const err = await collect(stream).then(() => null, (e) => e);
+		const stream = await request.stream({ baseUrl: server.url, url: path });
+		return collect(stream).then(() => null, (e) => e);
+	};
+
+	it('emits an error for a corrupt gzip body', async () => {
+		const gz = zlib.gzipSync(Buffer.alloc(100000, 'a'));
+		for (let i = 20; i < 60; i++) gz[i] ^= 0x55;
+		const err = await streamErrorFor('/corrupt', gz);
 		expect(err).toBeInstanceOf(Error);
 		expect(err.message).toMatch(/invalid compressed response body/);
 	});
 
 	it('emits an error when the gzip trailer does not match the data (CRC-32)', async () => {
-		const data = crypto.randomBytes(300000);
-		const gz = zlib.gzipSync(data);
+		const gz = zlib.gzipSync(crypto.randomBytes(300000));
 		gz[gz.length - 8] ^= 1; // the first byte of the CRC-32
-		server.routes['/bad-crc'] = (req, res) => {
-			res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': String(gz.length) });
-			res.end(gz);
-		};
-		const stream = await request.stream({ baseUrl: server.url, url: '/bad-crc' });
-		const err = await collect(stream).then(() => null, (e) => e);
+		const err = await streamErrorFor('/bad-crc', gz);
 		expect(err).toBeInstanceOf(Error);
 		expect(err.message).toMatch(/invalid compressed response body: incorrect data check/);
 	});
