@@ -1,0 +1,16 @@
+'use strict';
+// The one list of what this package does differently from balena-request
+// 14.2.3 on purpose. The differential tests consult it; README's
+// "Differences you could notice" section says the same, with the same reasons.
+// Each entry: an id the tests refer to, and why the difference is deliberate.
+
+module.exports = {
+	headerNameCase: {
+		what: 'request header names go on the wire in lowercase, and in another order',
+		why: 'hyper writes HTTP/1.1 names in lowercase (HTTP/2 requires it); names are case-insensitive and the order of different names carries no meaning (RFC 9110 5.1, 5.3)',
+	},
+	multipartBoundary: {
+		what: 'multipart bodies use another boundary string (so another Content-Length)',
+		why: 'the boundary is random in both; the parts, their headers and their bytes are the same',
+	},
+};
