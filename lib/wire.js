@@ -50,6 +50,20 @@ async function formParts(entries) {
 	);
 }
 
+/**
+ * The Content-Type fetch (send) and node-fetch (stream) give a body of their
+ * own accord when the request has none.
+ */
+function implicitContentType(body) {
+	if (typeof body === 'string') {
+		return 'text/plain;charset=UTF-8';
+	}
+	if (typeof URLSearchParams !== 'undefined' && body instanceof URLSearchParams) {
+		return 'application/x-www-form-urlencoded;charset=UTF-8';
+	}
+	return undefined;
+}
+
 function retriesOf(value) {
 	const n = Math.floor(Number(value));
 	return Number.isFinite(n) && n > 0 ? Math.min(n, 0xffffffff) : 0;
@@ -99,11 +113,18 @@ function toWire(options, stream) {
 		throw new TypeError(`The method option must be a string, got ${typeof method}`);
 	}
 	const flatHeaders = [];
+	let hasContentType = false;
 	for (const name of Object.keys(headers)) {
 		const value = headers[name];
 		if (value !== undefined) {
 			flatHeaders.push(name, String(value));
+			hasContentType = hasContentType || name.toLowerCase() === 'content-type';
 		}
+	}
+	const impliedType = hasContentType ? undefined : implicitContentType(body);
+	if (impliedType !== undefined) {
+		// On the wire only: upstream's options.headers do not show it either.
+		flatHeaders.push('content-type', impliedType);
 	}
 	// An array, in the order src/js/convert.rs reads it (WireJs): elements
 	// cross N-API much more cheaply than named properties.

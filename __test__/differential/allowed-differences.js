@@ -11,6 +11,10 @@ module.exports = {
 	},
 	multipartBoundary: {
 		what: 'multipart bodies use another boundary string (so another Content-Length)',
-		why: 'the boundary is random in both; the parts, their headers and their bytes are the same',
+		why: 'the boundary is random in both; the parts, their headers and their bytes are the same (upstream also adds an empty line after the closing boundary, which multipart parsers ignore)',
+	},
+	gzipProgressCountsWireBytes: {
+		what: 'stream() of a gzip body announced with Content-Length only: `received` counts the bytes as they arrive, so it ends equal to `total`',
+		why: 'that Content-Length is the compressed length (RFC 9110 8.6); upstream counts decoded bytes against it, so its percentage passes 100 mid-download and its last `received` exceeds `total`. Both end at 100%',
 	},
 };

@@ -41,8 +41,13 @@ impl Download {
     ) -> Download {
         let url = response.url().to_string();
         let total = content_length.or(transfer_length);
-        let count_compressed =
-            encoding != Encoding::Identity && transfer_length.is_some() && content_length.is_none();
+        // Which bytes the total measures. Content-Length of an encoded body is
+        // its encoded length (RFC 9110 8.6), and X-Transfer-Length alone is
+        // the compressed length: count what arrives on the wire. With both,
+        // Content-Length is the decoded size (the balena image maker sends
+        // them so): count decoded bytes, as balena-request does.
+        let count_compressed = encoding != Encoding::Identity
+            && !(content_length.is_some() && transfer_length.is_some());
         Download {
             body: Some(Box::pin(response.bytes_stream())),
             decoder: (encoding != Encoding::Identity).then(|| Decoder::new(encoding)),
@@ -96,9 +101,9 @@ impl Download {
         }
     }
 
-    /// The final progress event.
+    /// The event after the last byte (100% whenever the total is known).
     pub fn final_progress(&self) -> Option<ProgressEvent> {
-        self.progress.event(Instant::now())
+        self.progress.final_event(Instant::now())
     }
 
     /// Stops reading and closes the connection.

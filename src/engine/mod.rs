@@ -10,6 +10,7 @@ pub mod gzip_frame;
 pub mod progress;
 pub mod qs;
 pub mod redirect;
+pub mod request_headers;
 pub mod transport;
 pub mod url;
 

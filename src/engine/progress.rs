@@ -77,7 +77,18 @@ impl Progress {
             total,
             received: self.received,
             eta,
-            percentage: self.received as f64 / total as f64 * 100.0,
+            // A body longer than announced never shows more than 100%.
+            percentage: (self.received as f64 / total as f64 * 100.0).min(100.0),
+        })
+    }
+
+    /// The event once the body has ended: complete, as progress-stream
+    /// reports it, whatever the count reached.
+    pub fn final_event(&self, now: Instant) -> Option<ProgressEvent> {
+        self.event(now).map(|event| ProgressEvent {
+            percentage: 100.0,
+            eta: 0.0,
+            ..event
         })
     }
 }
@@ -120,6 +131,23 @@ mod tests {
         assert_eq!(e.eta, 2.0);
         assert!(p.add(1, t0 + Duration::from_millis(700)).is_none());
         assert!(p.add(1, t0 + Duration::from_millis(1200)).is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn percentage_never_passes_100_and_ends_at_100() -> TestResult {
+        let t0 = Instant::now();
+        let mut p = Progress::new(Some(100), t0);
+        let e = p
+            .add(150, t0 + Duration::from_secs(1))
+            .flatten()
+            .ok_or("no event")?;
+        assert_eq!(e.percentage, 100.0);
+        let mut short = Progress::new(Some(100), t0);
+        short.add(40, t0);
+        let end = short.final_event(t0).ok_or("no event")?;
+        assert_eq!((end.percentage, end.received), (100.0, 40));
+        assert_eq!(Progress::new(None, t0).final_event(t0), None);
         Ok(())
     }
 

@@ -7,6 +7,7 @@ use crate::engine::body_format::BodyFormat;
 use crate::engine::decode::{decode_all, Encoding};
 use crate::engine::download::Download;
 use crate::engine::error_message::{error_text, ErrorText, UNSUCCESSFUL};
+use crate::engine::request_headers::{self, Flavour};
 use crate::engine::transport::{OutgoingBody, OutgoingRequest, Transport, TransportError};
 use crate::engine::url::request_url;
 use reqwest::header::{
@@ -40,7 +41,7 @@ async fn exchange_inner(
     mode: Mode,
 ) -> Result<RawResponse, Failure> {
     let decompress = wire.decompress;
-    let request = to_outgoing(wire)?;
+    let request = to_outgoing(wire, mode)?;
     let started = Instant::now();
     let response = transport.send(&request).await.map_err(from_transport)?;
     let duration_ms = started.elapsed().as_millis() as f64;
@@ -158,7 +159,7 @@ fn normalise_method(method: &str) -> Result<Method, Failure> {
     })
 }
 
-fn to_outgoing(wire: Wire) -> Result<OutgoingRequest, Failure> {
+fn to_outgoing(wire: Wire, mode: Mode) -> Result<OutgoingRequest, Failure> {
     let method = normalise_method(&wire.method)?;
     let url = request_url(&wire.url, wire.base_url.as_deref(), wire.qs.as_deref())
         .map_err(|e| Failure::new(FailureKind::InvalidUrl, e.to_string(), true))?;
@@ -178,8 +179,15 @@ fn to_outgoing(wire: Wire) -> Result<OutgoingRequest, Failure> {
                 true,
             )
         })?;
-        headers.append(header_name, header_value);
+        request_headers::append(&mut headers, header_name, header_value);
     }
+    request_headers::add_client_defaults(
+        &mut headers,
+        match mode {
+            Mode::Send => Flavour::Fetch,
+            Mode::Stream => Flavour::NodeFetch,
+        },
+    );
     let body = match wire.body {
         WireBody::None => OutgoingBody::Empty,
         WireBody::Bytes(bytes) => OutgoingBody::Bytes(bytes),
@@ -226,7 +234,7 @@ mod tests {
             decompress: true,
             retries: 0,
         };
-        let err = to_outgoing(wire).err().map(|f| f.kind);
+        let err = to_outgoing(wire, Mode::Send).err().map(|f| f.kind);
         assert_eq!(err, Some(FailureKind::InvalidRequest));
     }
 }
