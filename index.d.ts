@@ -84,11 +84,15 @@ interface RequestFactoryOptions {
 	interceptors?: Interceptor[];
 }
 
+// Properties holding functions (not methods), as upstream's inferred
+// `ReturnType<typeof getRequest>` has: under strictFunctionTypes a property is
+// checked contravariantly and a method bivariantly, so this keeps assignments
+// between the two types checking alike.
 interface BalenaRequest {
-	send<T = any>(options: BalenaRequestOptions): Promise<BalenaRequestResponse<T>>;
-	stream(options: BalenaRequestOptions): Promise<BalenaRequestStreamResult>;
+	send: <T = any>(options: BalenaRequestOptions) => Promise<BalenaRequestResponse<T>>;
+	stream: (options: BalenaRequestOptions) => Promise<BalenaRequestStreamResult>;
 	interceptors: Interceptor[];
-	refreshToken(options: Pick<BalenaRequestOptions, 'baseUrl'>): Promise<string>;
+	refreshToken: (options: Pick<BalenaRequestOptions, 'baseUrl'>) => Promise<string>;
 }
 
 declare function getRequest(options: RequestFactoryOptions): BalenaRequest;
@@ -97,6 +101,7 @@ declare function factory(options: RequestFactoryOptions): BalenaRequest;
 declare namespace factory {
 	export {
 		getRequest,
+		BalenaRequest,
 		BalenaRequestError,
 		BalenaExpiredToken,
 		BalenaInvalidParameterError,

@@ -3,6 +3,8 @@
 const errors = require('balena-errors');
 const pkg = require('..');
 const utils = require('../utils');
+const { execFileSync, spawnSync } = require('child_process');
+const path = require('path');
 const { startServer } = require('./helpers/server');
 
 describe('module shape', () => {
@@ -21,9 +23,12 @@ describe('module shape', () => {
 		}
 	});
 
-	it('resolves the package by name and its utils subpath', () => {
+	it('resolves the package by name and its utils subpaths, /build/utils being the same module as /utils', () => {
 		expect(require('balena-request-native')).toBe(pkg);
 		expect(require('balena-request-native/utils')).toBe(utils);
+		// balena-request's own tests and some tools require its build/utils.
+		expect(require('balena-request-native/build/utils')).toBe(utils);
+		expect(require('balena-request-native/build/utils.js')).toBe(utils);
 	});
 
 	it('exposes the utils helpers as plain writable properties of an ES module object', () => {
@@ -47,6 +52,48 @@ describe('module shape', () => {
 		expect(utils.getErrorMessageFromResponse({ body: { error: { text: 'a' } } })).toBe('a');
 		expect(utils.getErrorMessageFromResponse({ body: '' })).toBe('The request was unsuccessful');
 		expect(await utils.getAuthorizationHeader(undefined)).toBeUndefined();
+	});
+});
+
+describe('export conditions', () => {
+	const root = path.join(__dirname, '..');
+	const manifest = require('../package.json');
+	const nodeWith = (args) => spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20000 });
+
+	it('lists types first and browser before import and default, so each tool takes the entry meant for it', () => {
+		expect(Object.keys(manifest.exports['.'])).toEqual(['types', 'browser', 'import', 'default']);
+		for (const subpath of ['./utils', './build/utils', './build/utils.js']) {
+			expect(manifest.exports[subpath]).toEqual({ types: './utils.d.ts', import: './utils.mjs', default: './utils.js' });
+		}
+		for (const file of ['index.mjs', 'utils.mjs', 'index.d.ts', 'utils.d.ts']) {
+			expect(manifest.files).toContain(file);
+		}
+	});
+
+	it('resolves to the browser stub under the browser condition, and to the Node entries without it', () => {
+		const resolve = (conditions) =>
+			execFileSync(process.execPath, [...conditions, '-p', "require.resolve('balena-request-native')"], { cwd: root, encoding: 'utf8' }).trim();
+		expect(resolve(['--conditions=browser'])).toBe(path.join(root, 'lib', 'browser.js'));
+		expect(resolve([])).toBe(path.join(root, 'index.js'));
+	});
+
+	for (const [how, args] of [
+		['require', ['--conditions=browser', '-e', "require('balena-request-native')"]],
+		['import', ['--conditions=browser', '--input-type=module', '-e', "import 'balena-request-native'"]],
+	]) {
+		it(`fails at ${how} in a browser build with a message that says what to do`, () => {
+			const run = nodeWith(args);
+			expect(run.status).not.toBe(0);
+			expect(run.stderr).toContain('balena-request-native runs on Node.js only');
+			expect(run.stderr).toContain('balena-request itself serves the browser');
+			expect(run.stderr).toContain('override only where you build for Node.js');
+		});
+	}
+
+	it('leaves /utils usable in a browser build: it has no native code', () => {
+		const run = nodeWith(['--conditions=browser', '-p', "typeof require('balena-request-native/utils').getBody"]);
+		expect(run.stderr).toBe('');
+		expect(run.stdout.trim()).toBe('function');
 	});
 });
 

@@ -1,9 +1,10 @@
 // Compiled with tsc (not run): the public types match balena-request's use.
 import getRequestFactory = require('..');
-import type { BalenaRequestOptions, BalenaRequestResponse, BalenaRequestStreamResult, Interceptor } from '..';
+import type { BalenaRequest, BalenaRequestOptions, BalenaRequestResponse, BalenaRequestStreamResult, Interceptor } from '..';
 import * as utils from '../utils';
 
-const request = getRequestFactory.getRequest({ retries: 1 });
+const request: BalenaRequest = getRequestFactory.getRequest({ retries: 1 });
+const viaFactory: BalenaRequest = getRequestFactory({ debug: false });
 const hook: Interceptor = { request: async (o) => o };
 request.interceptors.push(hook);
 const options: BalenaRequestOptions = { url: '/x', baseUrl: 'http://localhost', method: 'GET' };
@@ -12,4 +13,5 @@ const streamed: Promise<BalenaRequestStreamResult> = request.stream(options);
 const refreshed: Promise<string> = request.refreshToken({ baseUrl: 'http://localhost' });
 const isError: boolean = new getRequestFactory.BalenaRequestError('x', 400, options) instanceof Error;
 const interval: number = utils.TOKEN_REFRESH_INTERVAL;
-void [sent, streamed, refreshed, isError, interval];
+const redacted: BalenaRequestOptions = utils.redactOptions(options);
+void [viaFactory, sent, streamed, refreshed, isError, interval, redacted];
