@@ -10,23 +10,9 @@ const {
 const { Engine } = require('./lib/binding');
 const utils = require('./utils');
 const { Call } = require('./lib/call');
-const { createHost } = require('./lib/host');
+const { createHost, hasPhaseHooks } = require('./lib/host');
 const { wireForCall } = require('./lib/wire');
 const { validateOptions, validateFactoryOptions } = require('./lib/validate');
-
-const hookIndices = (list, request) => {
-	const indices = [];
-	if (!Array.isArray(list)) {
-		return indices;
-	}
-	for (let i = 0; i < list.length; i++) {
-		const hooks = list[i];
-		if (hooks != null && (request ? hooks.request != null || hooks.requestError != null : hooks.response != null || hooks.responseError != null)) {
-			indices.push(i);
-		}
-	}
-	return request ? indices : indices.reverse();
-};
 
 function prepareDefaults(options, retries) {
 	const prepared = {
@@ -81,11 +67,11 @@ function getRequest(factoryOptions = {}) {
 		const call = new Call(id, isStream, callerOptions, options, debugRequest);
 		calls.set(id, call);
 		try {
-			const requestHooks = hookIndices(self.interceptors, true);
-			const responseHooks = hookIndices(self.interceptors, false);
+			const requestHooks = hasPhaseHooks(self.interceptors, 'request', 'requestError');
+			const responseHooks = hasPhaseHooks(self.interceptors, 'response', 'responseError');
 			// No hook will change the options: build the request now, and
 			// cross into native code once.
-			const wire = requestHooks.length === 0 ? await wireForCall(call, options) : undefined;
+			const wire = requestHooks ? undefined : await wireForCall(call, options);
 			const url = options.url;
 			// An array, in the order src/js/convert.rs reads it (CallInitJs).
 			const init = [
@@ -97,8 +83,8 @@ function getRequest(factoryOptions = {}) {
 				Boolean(options.refreshToken), // refreshToken
 				auth != null, // hasAuth
 				callerOptions.responseFormat == null ? undefined : String(callerOptions.responseFormat), // responseFormat
-				requestHooks,
-				responseHooks,
+				requestHooks, // hasRequestHooks
+				responseHooks, // hasResponseHooks
 				wire,
 			];
 			const settling = engine.start(id, init);

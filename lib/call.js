@@ -47,6 +47,9 @@ class Call {
 		this.failed = false;
 		this.patched = false;
 		this.cancelReason = undefined;
+		/** The hooks of each phase, snapshotted by lib/host.js when it starts. */
+		this.requestHooks = [];
+		this.responseHooks = [];
 		this.disarm = () => {};
 	}
 

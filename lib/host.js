@@ -12,30 +12,64 @@ const OK = { ok: true };
 const NOT_OK = { ok: false };
 
 /**
+ * The hooks one phase runs, read once from the live array when the phase
+ * starts, as balena-request's `for (const { request, requestError } of
+ * interceptors)` does: the functions themselves, so that a hook removing its
+ * interceptor, or the array being replaced, changes nothing for the phase
+ * under way.
+ */
+function phaseHooks(list, valueKey, errorKey) {
+	const hooks = [];
+	if (!Array.isArray(list)) {
+		return hooks;
+	}
+	for (const interceptor of list) {
+		if (interceptor == null) {
+			continue;
+		}
+		const onValue = interceptor[valueKey];
+		const onError = interceptor[errorKey];
+		if (onValue != null || onError != null) {
+			hooks.push({ onValue, onError });
+		}
+	}
+	return hooks;
+}
+
+/** Whether a phase has hooks now (the call starts without crossing if not). */
+const hasPhaseHooks = (list, valueKey, errorKey) =>
+	Array.isArray(list) && list.some((i) => i != null && (i[valueKey] != null || i[errorKey] != null));
+
+/**
  * @param ctx `{ auth, calls, interceptors(), refreshToken, reply(token, answer) }`
  *   of one factory instance
  */
 function createHost(ctx) {
-	const interceptorAt = (index) => {
-		const list = ctx.interceptors();
-		return (Array.isArray(list) && list[index]) || {};
-	};
-
-	async function requestHook(call, { index, failure, patch, last }) {
+	// Each reply says in `flag` whether another hook of the phase follows.
+	async function requestHook(call, { position, failure, patch }) {
 		if (failure) {
 			call.fail(call.failureError(failure));
 		}
 		call.applyPatch(patch);
-		const interceptor = interceptorAt(index);
-		await call.then(interceptor.request, interceptor.requestError);
-		if (!last || call.failed) {
-			return { ok: !call.failed };
+		if (position === 0) {
+			call.requestHooks = phaseHooks(ctx.interceptors(), 'request', 'requestError');
+		}
+		const hooks = call.requestHooks;
+		const hook = hooks[position];
+		if (hook !== undefined) {
+			await call.then(hook.onValue, hook.onError);
+		}
+		if (position + 1 < hooks.length) {
+			return { ok: !call.failed, flag: true };
+		}
+		if (call.failed) {
+			return NOT_OK;
 		}
 		call.requestOptions = call.value;
 		return { ok: true, wire: await wireForCall(call, call.value) };
 	}
 
-	async function responseHook(call, { index, settled }) {
+	async function responseHook(call, { position, settled }) {
 		if (settled) {
 			call.disarm();
 			try {
@@ -44,10 +78,14 @@ function createHost(ctx) {
 			} catch (err) {
 				call.fail(err);
 			}
+			call.responseHooks = phaseHooks(ctx.interceptors(), 'response', 'responseError').reverse();
 		}
-		const interceptor = interceptorAt(index);
-		await call.then(interceptor.response, interceptor.responseError);
-		return { ok: !call.failed };
+		const hooks = call.responseHooks;
+		const hook = hooks[position];
+		if (hook !== undefined) {
+			await call.then(hook.onValue, hook.onError);
+		}
+		return { ok: !call.failed, flag: position + 1 < hooks.length };
 	}
 
 	async function answer(id, op, args) {
@@ -94,4 +132,4 @@ function createHost(ctx) {
 	};
 }
 
-module.exports = { createHost };
+module.exports = { createHost, hasPhaseHooks };

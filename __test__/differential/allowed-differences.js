@@ -9,6 +9,10 @@ module.exports = {
 		what: 'request header names go on the wire in lowercase, and in another order',
 		why: 'hyper writes HTTP/1.1 names in lowercase (HTTP/2 requires it); names are case-insensitive and the order of different names carries no meaning (RFC 9110 5.1, 5.3)',
 	},
+	nullInterceptorSkipped: {
+		what: 'a `null` or `undefined` entry in `request.interceptors` is skipped',
+		why: 'upstream destructures each entry, and the TypeError escapes as an uncaught exception that ends the process; skipping an empty slot can only turn a crash into the call the user meant',
+	},
 	multipartBoundary: {
 		what: 'multipart bodies use another boundary string (so another Content-Length)',
 		why: 'the boundary is random in both; the parts, their headers and their bytes are the same (upstream also adds an empty line after the closing boundary, which multipart parsers ignore)',

@@ -43,8 +43,8 @@ pub type WireJs = (
 );
 
 /// What `index.js` hands over when a call starts: `[stream, url, baseUrl,
-/// apiKey, sendToken, refreshToken, hasAuth, responseFormat, requestHooks,
-/// responseHooks, wire]`.
+/// apiKey, sendToken, refreshToken, hasAuth, responseFormat,
+/// hasRequestHooks, hasResponseHooks, wire]`.
 pub type CallInitJs = (
     bool,
     Option<String>,
@@ -54,8 +54,8 @@ pub type CallInitJs = (
     bool,
     bool,
     Option<String>,
-    Vec<u32>,
-    Vec<u32>,
+    bool,
+    bool,
     Option<WireJs>,
 );
 
@@ -162,8 +162,8 @@ pub fn call_init_from_js(js: CallInitJs) -> Result<CallInit, String> {
         refresh_token,
         has_auth,
         response_format,
-        request_hooks,
-        response_hooks,
+        has_request_hooks,
+        has_response_hooks,
         wire,
     ) = js;
     Ok(CallInit {
@@ -175,8 +175,8 @@ pub fn call_init_from_js(js: CallInitJs) -> Result<CallInit, String> {
         refresh_token,
         has_auth,
         response_format,
-        request_hooks,
-        response_hooks,
+        has_request_hooks,
+        has_response_hooks,
         wire: wire.map(wire_from_js).transpose()?,
     })
 }

@@ -22,10 +22,9 @@ use tokio::sync::oneshot;
 
 #[napi(object, object_from_js = false)]
 pub struct HostArgsJs {
-    pub index: Option<u32>,
+    pub position: Option<u32>,
     pub base_url: Option<String>,
     pub check_refresh: Option<bool>,
-    pub last: Option<bool>,
     pub failure: Option<FailureJs>,
     pub patch: Option<PatchJs>,
     pub settled: Option<SettledJs>,
@@ -81,10 +80,9 @@ pub struct JsHost {
 /// Runs on the JS thread, right before the host function is called.
 pub fn to_js_args(call: HostCall) -> HostArgs {
     let mut args = HostArgsJs {
-        index: None,
+        position: None,
         base_url: None,
         check_refresh: None,
-        last: None,
         failure: None,
         patch: None,
         settled: None,
@@ -101,19 +99,17 @@ pub fn to_js_args(call: HostCall) -> HostArgs {
         HostOp::IsExpired => "isExpired",
         HostOp::ExpiredToken => "expiredToken",
         HostOp::RequestHook {
-            index,
+            position,
             failure,
             patch,
-            last,
         } => {
-            args.index = Some(index);
+            args.position = Some(position);
             args.failure = failure.map(failure_to_js);
             args.patch = patch.map(patch_to_js);
-            args.last = Some(last);
             "requestHook"
         }
-        HostOp::ResponseHook { index, settled } => {
-            args.index = Some(index);
+        HostOp::ResponseHook { position, settled } => {
+            args.position = Some(position);
             args.settled = settled.map(|settled| settled_to_js(*settled));
             "responseHook"
         }

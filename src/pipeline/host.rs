@@ -15,19 +15,21 @@ pub enum HostOp {
     IsExpired,
     /// Put `BalenaExpiredToken(await auth.getKey())` in the call's slot.
     ExpiredToken,
-    /// Apply `then(request, requestError)` of interceptor `index` to the slot
-    /// (`failure`: the slot gets this error first; `patch`: the first hook
-    /// materialises the prepared options). `last`: reply the wire request.
+    /// Apply `then(request, requestError)` of the hook at `position` of the
+    /// request phase (JS snapshots the hooks at position 0; `failure`: the
+    /// slot gets this error first; `patch`: the prepared options are
+    /// materialised first). Reply `flag` if another hook follows, else the
+    /// wire request (when the slot holds options).
     RequestHook {
-        index: u32,
+        position: u32,
         failure: Option<Failure>,
         patch: Option<Patch>,
-        last: bool,
     },
-    /// Apply `then(response, responseError)` of interceptor `index`;
-    /// `settled` (first response hook only) becomes the slot's content.
+    /// Apply `then(response, responseError)` of the hook at `position` of
+    /// the response phase; `settled` (position 0 only) becomes the slot's
+    /// content first. Reply `flag` if another hook follows.
     ResponseHook {
-        index: u32,
+        position: u32,
         settled: Option<Box<Settled>>,
     },
 }

@@ -51,7 +51,7 @@ pub async fn run<H: Host>(
     // The patch as far as the request side got (auth adds the header), kept
     // outside the cancellable part so that a cancelled call still has it.
     let latest = Mutex::new(patch.as_ref().ok().cloned());
-    let response_hooks = init.response_hooks.clone();
+    let has_response_hooks = init.has_response_hooks;
     let until_response = Abortable::new(
         request_side(host, transport, call, init, patch, &latest),
         abort,
@@ -70,7 +70,11 @@ pub async fn run<H: Host>(
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
     };
-    hooks::response_phase(host, call, &response_hooks, settled).await
+    if has_response_hooks {
+        hooks::response_phase(host, call, settled).await
+    } else {
+        settled
+    }
 }
 
 async fn request_side<H: Host>(
@@ -84,14 +88,10 @@ async fn request_side<H: Host>(
     let mut patch = match patch {
         Ok(patch) => patch,
         Err(failure) => {
-            let current = hooks::request_phase(
-                host,
-                call,
-                &init.request_hooks,
-                Current::Failure(failure),
-                None,
-            )
-            .await;
+            if !init.has_request_hooks {
+                return Outcome::Failure(failure);
+            }
+            let current = hooks::request_phase(host, call, Current::Failure(failure), None).await;
             return finish_request_failure(current.0);
         }
     };
@@ -102,11 +102,14 @@ async fn request_side<H: Host>(
     if let Ok(mut slot) = latest.lock() {
         *slot = Some(patch.clone());
     }
-    let (current, hooked_wire) =
-        hooks::request_phase(host, call, &init.request_hooks, current, Some(&patch)).await;
+    let (current, wire) = if init.has_request_hooks {
+        hooks::request_phase(host, call, current, Some(&patch)).await
+    } else {
+        let wire = init.wire.map(|wire| patch.apply(wire));
+        (current, wire)
+    };
     let wire = match current {
-        Current::Value if init.request_hooks.is_empty() => init.wire.map(|wire| patch.apply(wire)),
-        Current::Value => hooked_wire,
+        Current::Value => wire,
         other => return finish_request_failure(other),
     };
     match wire {

@@ -20,10 +20,12 @@ pub struct CallInit {
     pub has_auth: bool,
     /// The caller's own `responseFormat` (hooks cannot change it upstream).
     pub response_format: Option<String>,
-    /// Indices of interceptors with a request-phase hook, in array order.
-    pub request_hooks: Vec<u32>,
-    /// Indices of interceptors with a response-phase hook, in reverse order.
-    pub response_hooks: Vec<u32>,
+    /// Whether an interceptor had a request-phase hook when the call
+    /// started: if not, that phase never crosses into JS. Which hooks run is
+    /// JS's snapshot, taken when the phase starts, as balena-request does.
+    pub has_request_hooks: bool,
+    /// The same for the response phase.
+    pub has_response_hooks: bool,
     /// The request as JS built it from the options, when no request hook
     /// will change them; `None` also when building it failed in JS.
     pub wire: Option<Wire>,
