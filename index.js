@@ -90,7 +90,7 @@ function getRequest(factoryOptions = {}) {
 			const settling = engine.start(id, init);
 			// Armed once the engine knows the call, so that even an already
 			// aborted signal cancels it (and the failure meets the hooks).
-			call.arm(engine, isStream ? 0 : Number(options.timeout) || 0, options.signal);
+			call.arm(engine, Number(options.timeout) || 0, options.signal);
 			const settled = await settling;
 			call.disarm();
 			return call.settle(settled);

@@ -92,7 +92,12 @@ class Call {
 		}
 	}
 
-	/** Cancels the request side on timeout (send) and on the AbortSignal. */
+	/**
+	 * Cancels the request side on timeout and on the AbortSignal. Like
+	 * upstream, `timeout` runs until the response head (send() defaults it
+	 * to 59 s; stream() has none unless given): disarmed once the call
+	 * settles, so a long download is never cut by it.
+	 */
 	arm(engine, timeout, signal) {
 		const cancel = (reason) => {
 			if (this.cancelReason === undefined) {
@@ -101,7 +106,7 @@ class Call {
 			}
 		};
 		let clear = () => {};
-		if (!this.stream && timeout) {
+		if (timeout) {
 			// The global timer functions as they are now (fake timers in tests).
 			const set = globalThis.setTimeout;
 			const clearTimer = globalThis.clearTimeout;

@@ -64,6 +64,32 @@ function implicitContentType(body) {
 	return undefined;
 }
 
+// What `Headers` accepts: a token for the name; for the value, after
+// trimming HTTP whitespace, no NUL, CR or LF and no character above U+00FF
+// (header bytes are Latin-1, one byte a character).
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HTTP_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
+
+/**
+ * A header's value as upstream's `new Headers(headers)` takes it, or the
+ * very error it throws: the common case is checked here, and anything
+ * doubtful goes through the platform's own `Headers`, so a Symbol, a
+ * `toString` that throws, a bad name or a forbidden character fail with
+ * upstream's class and message.
+ */
+function headerValue(name, value) {
+	if (typeof value !== 'symbol') {
+		const text = (typeof value === 'string' ? value : String(value)).replace(HTTP_WHITESPACE, '');
+		if (HEADER_NAME.test(name) && !BAD_VALUE.test(text)) {
+			return text;
+		}
+	}
+	new Headers({ [name]: value });
+	// Headers accepted what we refuse: should not happen; refuse all the same.
+	throw new TypeError(`Invalid header ${JSON.stringify(name)}`);
+}
+
 function retriesOf(value) {
 	const n = Math.floor(Number(value));
 	return Number.isFinite(n) && n > 0 ? Math.min(n, 0xffffffff) : 0;
@@ -117,7 +143,7 @@ function toWire(options, stream) {
 	for (const name of Object.keys(headers)) {
 		const value = headers[name];
 		if (value !== undefined) {
-			flatHeaders.push(name, String(value));
+			flatHeaders.push(name, headerValue(name, value));
 			hasContentType = hasContentType || name.toLowerCase() === 'content-type';
 		}
 	}

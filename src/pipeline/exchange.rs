@@ -7,6 +7,7 @@ use crate::engine::body_format::BodyFormat;
 use crate::engine::decode::{decode_all, Encoding};
 use crate::engine::download::Download;
 use crate::engine::error_message::{error_text, ErrorText, UNSUCCESSFUL};
+use crate::engine::latin1;
 use crate::engine::request_headers::{self, Flavour};
 use crate::engine::transport::{OutgoingBody, OutgoingRequest, Transport, TransportError};
 use crate::engine::url::request_url;
@@ -49,12 +50,7 @@ async fn exchange_inner(
     let headers: Vec<(String, String)> = response
         .headers()
         .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_string(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(name, value)| (name.as_str().to_string(), latin1::decode(value.as_bytes())))
         .collect();
     let header = |name: &HeaderName| response.headers().get(name).and_then(|v| v.to_str().ok());
     let content_type = header(&CONTENT_TYPE).map(str::to_string);
@@ -172,13 +168,15 @@ fn to_outgoing(wire: Wire, mode: Mode) -> Result<OutgoingRequest, Failure> {
                 true,
             )
         })?;
-        let header_value = HeaderValue::from_str(value).map_err(|_| {
-            Failure::new(
-                FailureKind::InvalidRequest,
-                format!("Invalid value for header {name:?}: {value:?}"),
-                true,
-            )
-        })?;
+        let header_value = latin1::encode(value)
+            .and_then(|bytes| HeaderValue::from_bytes(&bytes).ok())
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::InvalidRequest,
+                    format!("Invalid value for header {name:?}: {value:?}"),
+                    true,
+                )
+            })?;
         request_headers::append(&mut headers, header_name, header_value);
     }
     request_headers::add_client_defaults(
