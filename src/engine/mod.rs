@@ -8,8 +8,10 @@ pub mod download;
 pub mod error_message;
 pub mod gzip_frame;
 pub mod progress;
+pub mod proxy;
 pub mod qs;
 pub mod redirect;
+pub mod tls;
 pub mod transport;
 pub mod url;
 
