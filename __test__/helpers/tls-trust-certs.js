@@ -90,7 +90,7 @@ class CertFactory {
 			'-startdate', start ?? relativeDate(-1),
 			'-enddate', end ?? relativeDate(365),
 		]);
-		return { key, cert: out, pem: fs.readFileSync(out, 'utf8'), keyPem: fs.readFileSync(key, 'utf8') };
+		return { name, key, cert: out, pem: fs.readFileSync(out, 'utf8'), keyPem: fs.readFileSync(key, 'utf8') };
 	}
 
 	/** A PEM bundle file of the given certificates, for NODE_EXTRA_CA_CERTS. */
