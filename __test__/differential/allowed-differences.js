@@ -17,4 +17,16 @@ module.exports = {
 		what: 'stream() of a gzip body announced with Content-Length only: `received` counts the bytes as they arrive, so it ends equal to `total`',
 		why: 'that Content-Length is the compressed length (RFC 9110 8.6); upstream counts decoded bytes against it, so its percentage passes 100 mid-download and its last `received` exceeds `total`. Both end at 100%',
 	},
+	honoursProxyVariables: {
+		what: 'HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY (and lower-case names) are honoured; balena-request ignores them and always connects directly',
+		why: 'balena users behind corporate proxies have asked for this for years; the rules are curl\'s, NO_PROXY=* turns it off, and a failing proxy is named in the error (__test__/proxy.spec.js)',
+	},
+	http2OverTls: {
+		what: 'over https, HTTP/2 is used when the server offers it (ALPN h2); balena-request always speaks HTTP/1.1',
+		why: 'one multiplexed connection per host instead of a pool; responses, headers and bodies are the same to the caller (__test__/tls-trust.spec.js)',
+	},
+	trustedRoots: {
+		what: 'trusted roots are the operating system\'s store plus NODE_EXTRA_CA_CERTS, not the Mozilla list built into Node',
+		why: 'rustls has no copy of Node\'s list; the system store is what the machine\'s administrator controls (corporate roots). A self-signed CA certificate used as the server\'s own certificate is accepted, as in Node, when NODE_EXTRA_CA_CERTS holds that very certificate',
+	},
 };

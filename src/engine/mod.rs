@@ -8,9 +8,11 @@ pub mod download;
 pub mod error_message;
 pub mod gzip_frame;
 pub mod progress;
+pub mod proxy;
 pub mod qs;
 pub mod redirect;
 pub mod request_headers;
+pub mod tls;
 pub mod transport;
 pub mod url;
 

@@ -1,14 +1,17 @@
 //! The transport: one pooled reqwest client (keep-alive, HTTP/2 when the
-//! server offers it over TLS, rustls with the system roots plus
-//! `NODE_EXTRA_CA_CERTS`, proxies from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`),
-//! redirects followed here, and `retries` on network-level failures.
+//! server offers it over TLS, rustls configured in `tls.rs`, proxies from
+//! `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` decided in `proxy.rs`), redirects
+//! followed here, and `retries` on network-level failures.
 
+use super::proxy::{self, ProxyRoutes};
 use super::redirect::{is_redirect, next_headers, next_method, MAX_REDIRECTS};
+use super::tls;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
-use reqwest::{Certificate, Client, Method, Response};
+use reqwest::{Client, Method, Response};
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -120,27 +123,46 @@ fn io_code(kind: std::io::ErrorKind) -> Option<&'static str> {
 
 pub struct Transport {
     client: Client,
+    proxies: Arc<ProxyRoutes>,
 }
 
 impl Transport {
+    /// Reads the environment (proxies, `NODE_EXTRA_CA_CERTS`) once, here.
     pub fn new() -> Result<Transport, String> {
+        Transport::with_proxies(ProxyRoutes::from_env())
+    }
+
+    pub fn with_proxies(proxies: ProxyRoutes) -> Result<Transport, String> {
+        let proxies = Arc::new(proxies);
         let mut builder = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(60));
-        if let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") {
-            // Like Node, an unreadable file only means no extra roots.
-            if let Ok(pem) = std::fs::read(path) {
-                if let Ok(certs) = Certificate::from_pem_bundle(&pem) {
-                    builder = builder.tls_certs_merge(certs);
-                }
-            }
+            .connect_timeout(Duration::from_secs(60))
+            .tls_backend_preconfigured(tls::client_config()?)
+            // reqwest's own reading of the proxy variables is replaced by
+            // ours, so that we know which proxy served each request.
+            .no_proxy();
+        if !proxies.is_empty() {
+            builder = builder.proxy(Arc::clone(&proxies).into_reqwest());
         }
         let client = builder
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-        Ok(Transport { client })
+        Ok(Transport { client, proxies })
+    }
+
+    /// A network error, naming the proxy the request went through if any
+    /// (without its credentials): a refused or broken proxy must not read
+    /// as the API refusing the connection.
+    fn network_error(&self, url: &Url, err: &reqwest::Error) -> TransportError {
+        let mut error = TransportError::network(url, err);
+        if let (TransportError::Network { reason, .. }, Some(proxy)) =
+            (&mut error, self.proxies.proxy_for(url))
+        {
+            reason.push_str(&format!(" (proxy {})", proxy::shown(&proxy)));
+        }
+        error
     }
 
     /// Sends, following redirects when asked, and sends again after a
@@ -182,7 +204,7 @@ impl Transport {
                 .headers(hop_headers)
                 .send()
                 .await
-                .map_err(|e| TransportError::network(&url, &e))?;
+                .map_err(|e| self.network_error(&url, &e))?;
             let status = response.status().as_u16();
             if !request.follow_redirects || !is_redirect(status) {
                 return Ok(response);
