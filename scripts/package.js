@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// `npm run package`: the npm tarballs this machine can make, in dist/:
+// the main package (JS, and the Rust sources for a build on an unlisted
+// platform; never a `.node`) and the platform package of every addon built
+// here (`<binaryName>.<platform>.node` in the root, by scripts/build.js).
+// Before packing, it builds the addon for this system (cargo does nothing
+// when it is up to date) and checks what users will load: stripped, and on
+// Linux gnu no GLIBC symbol newer than 2.17.
+//
+//   node scripts/package.js [--out <dir>] [--no-build]
+//
+// The release workflow (.github/workflows/release.yml) builds every target
+// on its own runner and publishes with the napi CLI instead.
+'use strict';
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const { TARGETS, platformName } = require('../lib/platform');
+const { build } = require('./build');
+const { GLIBC } = require('./cargo');
+const { highestGlibc, unstrippedSections, compareVersions } = require('./binary-check');
+
+const root = path.join(__dirname, '..');
+const pkg = require('../package.json');
+
+function option(name, fallback) {
+	const i = process.argv.indexOf(name);
+	return i === -1 ? fallback : process.argv[i + 1];
+}
+
+// Every platform package must carry the main package's version, and the main
+// package must name each one in optionalDependencies at that version:
+// lib/binding.js refuses a platform package of another version.
+function checkManifests() {
+	const problems = [];
+	for (const platform of Object.keys(TARGETS)) {
+		const name = `${pkg.name}-${platform}`;
+		const file = path.join(root, 'npm', platform, 'package.json');
+		const manifest = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
+		if (!manifest) problems.push(`${file} is missing (npx napi create-npm-dirs)`);
+		else if (manifest.name !== name || manifest.version !== pkg.version) problems.push(`${file}: ${manifest.name}@${manifest.version}, want ${name}@${pkg.version}`);
+		if (pkg.optionalDependencies?.[name] !== pkg.version) problems.push(`package.json optionalDependencies: ${name} must be ${pkg.version}`);
+	}
+	if (problems.length) throw new Error(`package: manifests out of step:\n  ${problems.join('\n  ')}`);
+}
+
+function checkBinary(platform, file) {
+	if (!platform.startsWith('linux-')) return;
+	const left = unstrippedSections(file);
+	if (left.length) throw new Error(`${file} is not stripped (${left.join(', ')}): Cargo.toml's release profile strips it`);
+	if (platform.endsWith('-gnu') || platform.endsWith('-gnueabihf')) {
+		const glibc = highestGlibc(file);
+		if (glibc && compareVersions(glibc, GLIBC) > 0) {
+			throw new Error(`${file} needs GLIBC_${glibc}, newer than ${GLIBC}: build with cargo-zigbuild (pip install ziglang cargo-zigbuild)`);
+		}
+	}
+}
+
+function npmPack(dir, out) {
+	const json = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', out], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+	const [result] = JSON.parse(json);
+	return { file: path.join(out, result.filename), size: result.size, unpackedSize: result.unpackedSize, files: result.files.map((f) => f.path) };
+}
+
+function packageAll({ out = path.join(root, 'dist'), buildFirst = true } = {}) {
+	checkManifests();
+	if (buildFirst) build(platformName());
+	fs.mkdirSync(out, { recursive: true });
+
+	const packed = [];
+	const main = npmPack(root, out);
+	const stray = main.files.filter((f) => f.endsWith('.node'));
+	if (stray.length) throw new Error(`the main package must not carry an addon: ${stray.join(', ')}`);
+	packed.push(main);
+
+	for (const platform of Object.keys(TARGETS)) {
+		const addon = `${pkg.napi.binaryName}.${platform}.node`;
+		const built = path.join(root, addon);
+		if (!fs.existsSync(built)) continue;
+		checkBinary(platform, built);
+		// The layout `napi artifacts` makes: npm/<platform>/<binaryName>.<platform>.node
+		const dir = path.join(root, 'npm', platform);
+		fs.copyFileSync(built, path.join(dir, `${addon}.tmp`));
+		fs.renameSync(path.join(dir, `${addon}.tmp`), path.join(dir, addon));
+		const result = npmPack(dir, out);
+		if (!result.files.includes(addon)) throw new Error(`${result.file} lacks ${addon}`);
+		packed.push({ ...result, platform, addonSize: fs.statSync(built).size });
+	}
+	if (packed.length === 1) throw new Error(`no addon built in ${root}: run npm run build`);
+	return packed;
+}
+
+if (require.main === module) {
+	const packed = packageAll({
+		out: path.resolve(option('--out', path.join(root, 'dist'))),
+		buildFirst: !process.argv.includes('--no-build'),
+	});
+	const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
+	for (const p of packed) {
+		const addon = p.addonSize ? `, addon ${mb(p.addonSize)}` : '';
+		console.log(`${path.relative(process.cwd(), p.file)}  ${mb(p.size)} packed, ${mb(p.unpackedSize)} unpacked${addon}`);
+	}
+}
+
+module.exports = { packageAll, checkManifests };
