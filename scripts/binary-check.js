@@ -1,7 +1,8 @@
 'use strict';
 // What a published Linux addon must be: stripped, and loadable on glibc 2.17
-// (its highest GLIBC_x.y symbol version). Read with binutils (objdump,
-// readelf), which any machine that links Rust code has.
+// (its highest GLIBC_x.y symbol version). Read with binutils' readelf, which
+// any machine that links Rust code has, and which reads an ELF file of any
+// architecture (the release workflow checks cross-built addons).
 const { execFileSync } = require('child_process');
 
 function run(tool, args) {
@@ -23,7 +24,8 @@ const compareVersions = (a, b) => {
 
 /** The highest GLIBC symbol version the file needs, e.g. '2.17', or null. */
 function highestGlibc(file) {
-	const versions = [...run('objdump', ['-T', file]).matchAll(/\bGLIBC_(\d+(?:\.\d+)+)\b/g)].map((m) => m[1]);
+	// The version needs (.gnu.version_r) name every versioned symbol's version.
+	const versions = [...run('readelf', ['-V', '-W', file]).matchAll(/Name: GLIBC_(\d+(?:\.\d+)+)\b/g)].map((m) => m[1]);
 	return versions.sort(compareVersions).pop() ?? null;
 }
 

@@ -46,6 +46,10 @@ function cargoFor(subcommand, platform = platformName()) {
 		// Node on musl is a dynamic executable; a statically linked C runtime
 		// in the addon would be a second libc in the same process.
 		env.RUSTFLAGS = `${process.env.RUSTFLAGS ?? ''} -C target-feature=-crt-static`.trim();
+	} else if (triple.endsWith('-windows-msvc')) {
+		// The C runtime linked in, so the addon needs no Visual C++ runtime
+		// installed (napi-rs's template does the same).
+		env.RUSTFLAGS = `${process.env.RUSTFLAGS ?? ''} -C target-feature=+crt-static`.trim();
 	}
 	// cargo-zigbuild has its own `test` subcommand; `cargo zigbuild` only builds.
 	const [command, sub] = zig ? ['cargo-zigbuild', subcommand === 'build' ? 'zigbuild' : subcommand] : ['cargo', subcommand];

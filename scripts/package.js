@@ -44,8 +44,9 @@ function checkManifests() {
 	if (problems.length) throw new Error(`package: manifests out of step:\n  ${problems.join('\n  ')}`);
 }
 
+// Returns the highest GLIBC version it needs (Linux gnu), for the summary.
 function checkBinary(platform, file) {
-	if (!platform.startsWith('linux-')) return;
+	if (!platform.startsWith('linux-')) return null;
 	const left = unstrippedSections(file);
 	if (left.length) throw new Error(`${file} is not stripped (${left.join(', ')}): Cargo.toml's release profile strips it`);
 	if (platform.endsWith('-gnu') || platform.endsWith('-gnueabihf')) {
@@ -53,7 +54,9 @@ function checkBinary(platform, file) {
 		if (glibc && compareVersions(glibc, GLIBC) > 0) {
 			throw new Error(`${file} needs GLIBC_${glibc}, newer than ${GLIBC}: build with cargo-zigbuild (pip install ziglang cargo-zigbuild)`);
 		}
+		return glibc;
 	}
+	return null;
 }
 
 function npmPack(dir, out) {
@@ -77,14 +80,14 @@ function packageAll({ out = path.join(root, 'dist'), buildFirst = true } = {}) {
 		const addon = `${pkg.napi.binaryName}.${platform}.node`;
 		const built = path.join(root, addon);
 		if (!fs.existsSync(built)) continue;
-		checkBinary(platform, built);
+		const glibc = checkBinary(platform, built);
 		// The layout `napi artifacts` makes: npm/<platform>/<binaryName>.<platform>.node
 		const dir = path.join(root, 'npm', platform);
 		fs.copyFileSync(built, path.join(dir, `${addon}.tmp`));
 		fs.renameSync(path.join(dir, `${addon}.tmp`), path.join(dir, addon));
 		const result = npmPack(dir, out);
 		if (!result.files.includes(addon)) throw new Error(`${result.file} lacks ${addon}`);
-		packed.push({ ...result, platform, addonSize: fs.statSync(built).size });
+		packed.push({ ...result, platform, glibc, addonSize: fs.statSync(built).size });
 	}
 	if (packed.length === 1) throw new Error(`no addon built in ${root}: run npm run build`);
 	return packed;
@@ -97,7 +100,7 @@ if (require.main === module) {
 	});
 	const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
 	for (const p of packed) {
-		const addon = p.addonSize ? `, addon ${mb(p.addonSize)}` : '';
+		const addon = p.addonSize ? `, addon ${mb(p.addonSize)}${p.glibc ? `, needs GLIBC_${p.glibc}` : ''}` : '';
 		console.log(`${path.relative(process.cwd(), p.file)}  ${mb(p.size)} packed, ${mb(p.unpackedSize)} unpacked${addon}`);
 	}
 }
