@@ -66,12 +66,15 @@ afterAll(() => {
 
 const tarList = (file) => execFileSync('tar', ['tzf', file], { encoding: 'utf8' }).trim().split('\n').sort();
 
-it('the main tarball carries the JS and the Rust sources, no addon; the platform tarball one addon', () => {
+it('the main tarball carries the JS and the Rust sources, no addon, and names the platform packages; the platform tarball one addon', () => {
 	const main = tarList(tarballs.main);
 	expect(main.filter((f) => f.endsWith('.node'))).toEqual([]);
 	for (const file of ['index.js', 'lib/binding.js', 'lib/platform.js', 'scripts/build.js', 'Cargo.toml', 'Cargo.lock', 'build.rs', 'src/lib.rs']) {
 		expect(main).toContain(`package/${file}`);
 	}
+	const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarballs.main, 'package/package.json'], { encoding: 'utf8' }));
+	expect(manifest.optionalDependencies).toMatchObject({ [platformPackage]: pkg.version });
+	expect(Object.keys(manifest.optionalDependencies)).toHaveLength(pkg.napi.targets.length);
 	expect(tarList(tarballs.platform)).toEqual(['package/README.md', `package/${addonName}`, 'package/package.json']);
 });
 

@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { TARGETS, platformName, isMusl } = require('../lib/platform');
-const { checkManifests } = require('../scripts/package');
+const { checkManifests, optionalDependencies } = require('../scripts/package');
 const { highestGlibc, unstrippedSections, compareVersions } = require('../scripts/binary-check');
 const pkg = require('../package.json');
 
@@ -31,10 +31,14 @@ it('tells glibc from musl on this system the way its own loader reports it', () 
 	expect(platformName().endsWith(glibc ? '-gnu' : '-musl') || platformName().endsWith(glibc ? '-gnueabihf' : '-musleabihf')).toBe(true);
 });
 
-it('lists the same targets in lib/platform.js, napi.targets, npm/ and optionalDependencies', () => {
+it('lists the same targets in lib/platform.js, napi.targets, npm/ and the packed optionalDependencies', () => {
 	expect(Object.values(TARGETS).sort()).toEqual([...pkg.napi.targets].sort());
 	expect(fs.readdirSync(path.join(root, 'npm')).sort()).toEqual(Object.keys(TARGETS).sort());
-	expect(Object.keys(pkg.optionalDependencies).sort()).toEqual(Object.keys(TARGETS).map((p) => `${pkg.name}-${p}`).sort());
+	expect(Object.keys(optionalDependencies()).sort()).toEqual(Object.keys(TARGETS).map((p) => `${pkg.name}-${p}`).sort());
+	expect(new Set(Object.values(optionalDependencies()))).toEqual(new Set([pkg.version]));
+	// Added when packing and publishing only: `npm ci` in the checkout fails
+	// on optional dependencies the registry does not have yet.
+	expect(pkg.optionalDependencies).toBeUndefined();
 	expect(() => checkManifests()).not.toThrow();
 	for (const platform of Object.keys(TARGETS)) {
 		const manifest = require(`../npm/${platform}/package.json`);

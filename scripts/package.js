@@ -3,6 +3,10 @@
 // the main package (JS, and the Rust sources for a build on an unlisted
 // platform; never a `.node`) and the platform package of every addon built
 // here (`<binaryName>.<platform>.node` in the root, by scripts/build.js).
+// The main package's manifest gains `optionalDependencies` naming every
+// platform package at its version, as `napi pre-publish` does at release:
+// the checkout's package.json cannot list them, or `npm ci` fails until
+// they are on the registry.
 // Before packing, it builds the addon for this system (cargo does nothing
 // when it is up to date) and checks what users will load: stripped, and on
 // Linux gnu no GLIBC symbol newer than 2.17.
@@ -14,6 +18,7 @@
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { TARGETS, platformName } = require('../lib/platform');
 const { build } = require('./build');
@@ -28,9 +33,13 @@ function option(name, fallback) {
 	return i === -1 ? fallback : process.argv[i + 1];
 }
 
-// Every platform package must carry the main package's version, and the main
-// package must name each one in optionalDependencies at that version:
-// lib/binding.js refuses a platform package of another version.
+/** The optionalDependencies of the published main package. */
+function optionalDependencies() {
+	return Object.fromEntries(Object.keys(TARGETS).map((platform) => [`${pkg.name}-${platform}`, pkg.version]));
+}
+
+// Every platform package must carry the main package's version (`npm
+// version` runs `napi version`): lib/binding.js refuses any other.
 function checkManifests() {
 	const problems = [];
 	for (const platform of Object.keys(TARGETS)) {
@@ -39,7 +48,6 @@ function checkManifests() {
 		const manifest = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
 		if (!manifest) problems.push(`${file} is missing (npx napi create-npm-dirs)`);
 		else if (manifest.name !== name || manifest.version !== pkg.version) problems.push(`${file}: ${manifest.name}@${manifest.version}, want ${name}@${pkg.version}`);
-		if (pkg.optionalDependencies?.[name] !== pkg.version) problems.push(`package.json optionalDependencies: ${name} must be ${pkg.version}`);
 	}
 	if (problems.length) throw new Error(`package: manifests out of step:\n  ${problems.join('\n  ')}`);
 }
@@ -65,13 +73,32 @@ function npmPack(dir, out) {
 	return { file: path.join(out, result.filename), size: result.size, unpackedSize: result.unpackedSize, files: result.files.map((f) => f.path) };
 }
 
+// Packs the files npm itself would pack from the checkout (the `files`
+// field), with the manifest the registry will get.
+function packMain(out) {
+	const [listing] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+	const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'brn-pack-'));
+	try {
+		for (const { path: file } of listing.files) {
+			fs.mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
+			fs.copyFileSync(path.join(root, file), path.join(stage, file));
+		}
+		const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+		manifest.optionalDependencies = { ...manifest.optionalDependencies, ...optionalDependencies() };
+		fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+		return npmPack(stage, out);
+	} finally {
+		fs.rmSync(stage, { recursive: true, force: true });
+	}
+}
+
 function packageAll({ out = path.join(root, 'dist'), buildFirst = true } = {}) {
 	checkManifests();
 	if (buildFirst) build(platformName());
 	fs.mkdirSync(out, { recursive: true });
 
 	const packed = [];
-	const main = npmPack(root, out);
+	const main = packMain(out);
 	const stray = main.files.filter((f) => f.endsWith('.node'));
 	if (stray.length) throw new Error(`the main package must not carry an addon: ${stray.join(', ')}`);
 	packed.push(main);
@@ -105,4 +132,4 @@ if (require.main === module) {
 	}
 }
 
-module.exports = { packageAll, checkManifests };
+module.exports = { packageAll, checkManifests, optionalDependencies };
