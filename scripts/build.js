@@ -49,7 +49,7 @@ function build(platform = platformName(), { ifMissing = false } = {}) {
 	// Copy to a temporary name first: a running process may have the old file mapped.
 	fs.copyFileSync(path.join(targetDir, cargo.outDir, libName), `${output}.tmp`);
 	fs.renameSync(`${output}.tmp`, output);
-	console.error(`built ${path.relative(process.cwd(), output)}${cargo.zig ? ` (zig, glibc ${GLIBC}+)` : ''}`);
+	console.error(`built ${path.relative(process.cwd(), output)}${cargo.zig && cargo.args.includes(`${cargo.triple}.${GLIBC}`) ? ` (cargo-zigbuild, glibc ${GLIBC}+)` : ''}`);
 	return output;
 }
 
