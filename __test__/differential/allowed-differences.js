@@ -5,6 +5,26 @@
 // Each entry: an id the tests refer to, and why the difference is deliberate.
 
 module.exports = {
+	debugRedacted: {
+		what: '`debug: true` prints the same shape as balena-request, with the bearer token, cookies and the apikey redacted',
+		why: 'debug output ends up in bug reports and CI logs; a token in them is a leaked credential',
+	},
+	timeoutCoversHooks: {
+		what: "`timeout` also covers getting the token and the request interceptors, so a hook that never settles fails with `network timeout` instead of hanging",
+		why: 'the timer is armed when the call starts; upstream arms it only around fetch, so a stuck hook hangs the call for ever',
+	},
+	callerHeadersNotMutated: {
+		what: "the caller's `headers` object is not changed (balena-request adds `Authorization` to it)",
+		why: 'a headers object shared between calls (a constant, a default) would otherwise carry one call\'s token into the next; `response.request.headers` still shows what was sent',
+	},
+	crossOriginRedirectStream: {
+		what: 'a `stream()` redirected to another port of the same host carries no `Authorization` and no `Cookie`',
+		why: "upstream's `stream()` (node-fetch) compares host names only, so a token could reach another service on the same machine; its `send()` (fetch) already drops them on any redirect to another origin, as we do for both",
+	},
+	utilsGetRequestAsync: {
+		what: "`utils.getRequestAsync` (upstream's internal fetch adapter) is not exported",
+		why: 'it is the fetch-based engine this package replaces; balena-sdk does not use it',
+	},
 	headerNameCase: {
 		what: 'request header names go on the wire in lowercase, and in another order',
 		why: 'hyper writes HTTP/1.1 names in lowercase (HTTP/2 requires it); names are case-insensitive and the order of different names carries no meaning (RFC 9110 5.1, 5.3)',
@@ -14,7 +34,7 @@ module.exports = {
 		why: 'the boundary is random in both; the parts, their headers and their bytes are the same (upstream also adds an empty line after the closing boundary, which multipart parsers ignore)',
 	},
 	gzipProgressCountsWireBytes: {
-		what: 'stream() of a gzip body announced with Content-Length only: `received` counts the bytes as they arrive, so it ends equal to `total`',
+		what: '`stream()` of a gzip body announced with Content-Length only: `received` counts the bytes as they arrive, so it ends equal to `total`',
 		why: 'that Content-Length is the compressed length (RFC 9110 8.6); upstream counts decoded bytes against it, so its percentage passes 100 mid-download and its last `received` exceeds `total`. Both end at 100%',
 	},
 	honoursProxyVariables: {
