@@ -107,7 +107,7 @@ struct Findings<'a> {
 
 /// The error chain, including what `std::io::Error` wraps: its `source()`
 /// skips the wrapped error itself (which is where tokio-rustls puts the
-/// `rustls::Error`).
+/// `rustls::Error`), so the walk goes through `get_ref()` instead.
 fn findings<'a>(err: &'a (dyn StdError + 'static)) -> Findings<'a> {
     let mut found = Findings::default();
     let mut current: Option<&'a (dyn StdError + 'static)> = Some(err);
@@ -116,13 +116,9 @@ fn findings<'a>(err: &'a (dyn StdError + 'static)) -> Findings<'a> {
         if let Some(tls) = error.downcast_ref::<rustls::Error>() {
             found.tls = Some(tls);
         }
-        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        let io = error.downcast_ref::<std::io::Error>();
+        if let Some(io) = io {
             found.io = Some(io);
-            if let Some(inner) = io.get_ref() {
-                if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-                    found.tls = Some(tls);
-                }
-            }
         }
         let text = found.innermost.as_str();
         // hyper-util's ConnectError has no public accessors: its message
@@ -134,7 +130,11 @@ fn findings<'a>(err: &'a (dyn StdError + 'static)) -> Findings<'a> {
         } else if text == "connection closed before message completed" {
             found.closed_before_head = true;
         }
-        current = error.source();
+        current = match io {
+            // hyper-rustls wraps tokio-rustls's io::Error in another one.
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+            None => error.source(),
+        };
     }
     found
 }
@@ -379,11 +379,13 @@ mod tests {
         }
     }
 
-    /// How tokio-rustls hands a rustls error to hyper.
+    /// How a rustls error reaches reqwest: tokio-rustls wraps it in an
+    /// io::Error, which hyper-rustls wraps in another.
     fn tls_chain(err: rustls::Error) -> Layer {
+        let tokio_rustls = std::io::Error::new(std::io::ErrorKind::InvalidData, err);
         Layer(
             "client error (Connect)",
-            Box::new(std::io::Error::new(std::io::ErrorKind::InvalidData, err)),
+            Box::new(std::io::Error::other(tokio_rustls)),
         )
     }
 
