@@ -176,6 +176,8 @@ describe('proxy credentials', () => {
 
 describe('a proxy that fails', () => {
 	const reasonNamingProxy = (port) => new RegExp(`\\(proxy http://127\\.0\\.0\\.1:${port}\\)$`);
+	// send() fails with fetch's TypeError('fetch failed'): the reason is its cause.
+	const reasonOf = (error) => (error.cause ?? error).message;
 
 	it('refusing the connection is reported as the proxy, without its credentials', async () => {
 		const port = await deadPort();
@@ -183,11 +185,13 @@ describe('a proxy that fails', () => {
 		const proxyUrl = `http://me:s3cret@127.0.0.1:${port}`;
 		const env = { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, ...trustEnv };
 		for (const url of [c.http, c.secure]) {
-			const { native } = await requestInChild({ clients: ['native'], url, env });
-			expect(native.ok).toBe(false);
-			expect(native.error.message).toMatch(/refused/i);
-			expect(native.error.message).toMatch(reasonNamingProxy(port));
-			expect(JSON.stringify(native.error)).not.toMatch(/s3cret|me:/);
+			for (const mode of ['send', 'stream']) {
+				const { native } = await requestInChild({ clients: ['native'], url, env, mode });
+				expect(native.ok).toBe(false);
+				expect(reasonOf(native.error)).toMatch(/refused/i);
+				expect(reasonOf(native.error)).toMatch(reasonNamingProxy(port));
+				expect(JSON.stringify(native.error)).not.toMatch(/s3cret|me:/);
+			}
 		}
 		expect(targetSaw(c.at('native'))).toBe(false);
 		expect(secureSaw(c.at('native'))).toBe(false);
@@ -200,7 +204,7 @@ describe('a proxy that fails', () => {
 			const env = { HTTPS_PROXY: p.url, ...trustEnv };
 			const { native } = await requestInChild({ clients: ['native'], url: c.secure, env });
 			expect(native.ok).toBe(false);
-			expect(native.error.message).toMatch(reasonNamingProxy(p.port));
+			expect(reasonOf(native.error)).toMatch(reasonNamingProxy(p.port));
 			expect(p.seen.map((s) => s.line)).toEqual([`CONNECT ${c.hostPort}`]);
 			expect(secureSaw(c.at('native'))).toBe(false);
 		}
@@ -213,7 +217,7 @@ describe('a proxy that fails', () => {
 		for (const url of [c.http, c.secure]) {
 			const { native } = await requestInChild({ clients: ['native'], url, env });
 			expect(native.ok).toBe(false);
-			expect(native.error.message).toMatch(reasonNamingProxy(p.port));
+			expect(reasonOf(native.error)).toMatch(reasonNamingProxy(p.port));
 		}
 		expect(p.seen.map((s) => s.kind)).toEqual(['forward', 'connect']);
 	});

@@ -69,7 +69,10 @@ function expectBothAccept(results, server) {
 function expectBothRefuse(results, server, nativeReason) {
 	expect(results.upstream.ok).toBe(false);
 	expect(results.native.ok).toBe(false);
-	expect(results.native.error.message).toMatch(nativeReason);
+	// fetch's TypeError('fetch failed') in both; the TLS error is its cause.
+	expect(results.native.error.message).toBe('fetch failed');
+	expect(results.upstream.error.message).toBe('fetch failed');
+	expect(JSON.stringify(results.native.error.cause)).toMatch(nativeReason);
 	// Nothing got through the handshake.
 	expect(server.seen).toEqual([]);
 }

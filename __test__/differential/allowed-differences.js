@@ -49,4 +49,33 @@ module.exports = {
 		what: 'trusted roots are the operating system\'s store plus NODE_EXTRA_CA_CERTS, not the Mozilla list built into Node',
 		why: 'rustls has no copy of Node\'s list; the system store is what the machine\'s administrator controls (corporate roots). A self-signed CA certificate used as the server\'s own certificate is accepted, as in Node, when NODE_EXTRA_CA_CERTS holds that very certificate',
 	},
+	// Network errors (network-errors.spec.js). `normalize`, where present,
+	// maps the JSON of what a caller observed (both clients) to a form in
+	// which the difference no longer shows, so the rest is still compared.
+	tlsAltnameCert: {
+		what: 'the ERR_TLS_CERT_ALTNAME_INVALID error (send()\'s cause) has `code`, `reason` and `host` but no `cert` (the peer certificate object)',
+		why: 'the engine does not expose the peer certificate on a failed handshake; message, reason and host are the same',
+		normalize: (json) => json.replace(/"code","reason","host","cert"/g, '"code","reason","host"'),
+	},
+	opensslErrorText: {
+		what: 'OpenSSL protocol errors (https to a plain-http port: ERR_SSL_WRONG_VERSION_NUMBER, EPROTO for stream()) read `error:0A00010B:SSL routines::wrong version number`, without OpenSSL\'s thread id, function name and source location',
+		why: 'that text comes from OpenSSL inside Node and varies by process and Node version; code, library and reason are the same',
+		normalize: (json) =>
+			json
+				.replace(/[0-9A-F]+:error:/g, 'error:')
+				.replace(/:SSL routines:[a-z0-9_]+:/g, ':SSL routines::')
+				.replace(/:\.\.\/deps\/openssl[^"]*?:\d+:\\n/g, ''),
+	},
+	streamCleanCloseWithLength: {
+		what: 'a stream() body that the server ends cleanly before its Content-Length fails with `Error(\'Premature close\')` (code ERR_STREAM_PREMATURE_CLOSE, as node-fetch says for a cut chunked body); upstream\'s stream neither ends nor fails',
+		why: 'a download that never settles is a bug (node-fetch 2 does not watch for it); this is the error upstream gives for the same cut in a chunked body',
+	},
+	socketErrorDetails: {
+		what: 'send()\'s SocketError cause (connection closed early) has the same `socket` keys, but only the peer\'s address and port (for an IP-literal URL); local address, port and byte counts are undefined',
+		why: 'the engine\'s connection pool does not report them on failure',
+	},
+	sendBodyFailureRequestOptions: {
+		what: 'a send() that fails while reading the body (`TypeError(\'terminated\')`) carries `err.requestOptions`; upstream\'s has none',
+		why: 'kept as it was before: upstream only sets it when fetch() itself rejects, which is an accident of its code; having it does no harm',
+	},
 };

@@ -8,13 +8,20 @@
 // `{ ok, statusCode, body }` or `{ ok: false, error }` (describeError's shape).
 const { upstream, native, describeError } = require('./upstream');
 
-const { clients, url } = JSON.parse(process.argv[2]);
+const { clients, url, mode = 'send' } = JSON.parse(process.argv[2]);
 const factories = { upstream, native };
 
 async function run(name) {
 	const request = factories[name].getRequest({});
 	try {
-		const response = await request.send({ url: url.replace('{client}', name) });
+		const options = { url: url.replace('{client}', name) };
+		if (mode === 'stream') {
+			const stream = await request.stream(options);
+			const chunks = [];
+			for await (const chunk of stream) chunks.push(chunk);
+			return { ok: true, statusCode: stream.response.statusCode, body: Buffer.concat(chunks).toString() };
+		}
+		const response = await request.send(options);
 		return { ok: true, statusCode: response.statusCode, body: response.body };
 	} catch (err) {
 		return { ok: false, error: describeError(err) };

@@ -8,12 +8,12 @@ const path = require('path');
 const child = path.join(__dirname, 'env-request-child.js');
 const OWN_VARS = /^(https?_proxy|all_proxy|no_proxy|request_method|node_extra_ca_certs)$/i;
 
-function requestInChild({ clients = ['native', 'upstream'], url, env = {} }) {
+function requestInChild({ clients = ['native', 'upstream'], url, env = {}, mode = 'send' }) {
 	const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !OWN_VARS.test(name)));
 	return new Promise((resolve, reject) => {
 		execFile(
 			process.execPath,
-			[child, JSON.stringify({ clients, url })],
+			[child, JSON.stringify({ clients, url, mode })],
 			{ env: { ...base, ...env }, timeout: 15000 },
 			(err, stdout, stderr) => {
 				try {

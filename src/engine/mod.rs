@@ -7,6 +7,7 @@ pub mod decode;
 pub mod download;
 pub mod error_message;
 pub mod gzip_frame;
+pub mod net_error;
 pub mod progress;
 pub mod proxy;
 pub mod qs;

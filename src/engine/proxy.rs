@@ -343,9 +343,13 @@ mod tests {
             Ok((port, handle))
         }
 
+        /// The reason as the caller reads it (lib/errors.js appends the proxy).
         fn reason(err: &TransportError) -> String {
             match err {
-                TransportError::Network { reason, .. } => reason.clone(),
+                TransportError::Network(net) => match &net.proxy {
+                    Some(proxy) => format!("{} (proxy {proxy})", net.text),
+                    None => net.text.clone(),
+                },
                 other => format!("not a network error: {other}"),
             }
         }

@@ -101,23 +101,19 @@ impl ServerCertVerifier for TrustAnchorAsServer {
             Ok(verified) => return Ok(verified),
             Err(refusal) => refusal,
         };
-        if !is_ca_used_as_end_entity(&refusal) {
-            return Err(refusal);
-        }
-        if !self
-            .anchors
-            .iter()
-            .any(|a| a.as_ref() == end_entity.as_ref())
-        {
-            // webpki stops at the CA flag before looking for an issuer, so
-            // an untrusted self-signed CA would be refused as "CA used as end
-            // entity"; the reason that matters (and Node's) is that nothing
-            // we trust issued it.
-            return Err(if is_self_issued(end_entity) {
-                CertificateError::UnknownIssuer.into()
-            } else {
-                refusal
-            });
+        let ca_as_end_entity = is_ca_used_as_end_entity(&refusal);
+        let is_anchor = || {
+            self.anchors
+                .iter()
+                .any(|a| a.as_ref() == end_entity.as_ref())
+        };
+        if !ca_as_end_entity || !is_anchor() {
+            return Err(openssl_reason(
+                refusal,
+                ca_as_end_entity,
+                end_entity,
+                intermediates,
+            ));
         }
         // webpki checks a certificate's validity dates before its basic
         // constraints, so `CaUsedAsEndEntity` means the dates were good at
@@ -158,6 +154,61 @@ impl ServerCertVerifier for TrustAnchorAsServer {
         self.inner.root_hint_subjects()
     }
 }
+
+/// A refusal in the terms OpenSSL (so Node) uses where webpki's do not say
+/// it: webpki reports a self-signed certificate nobody trusts as an unknown
+/// issuer (or, for a CA certificate, as "CA used as end entity", since it
+/// stops at the CA flag); OpenSSL says it is self-signed, or that the chain
+/// holds a self-signed root (`net_error.rs` turns these into Node's codes).
+fn openssl_reason(
+    refusal: Error,
+    ca_as_end_entity: bool,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+) -> Error {
+    let unknown_issuer = matches!(
+        refusal,
+        Error::InvalidCertificate(CertificateError::UnknownIssuer)
+    );
+    if !unknown_issuer && !ca_as_end_entity {
+        return refusal;
+    }
+    let self_signed = if intermediates.is_empty() && is_self_issued(end_entity) {
+        Some(UntrustedSelfSigned::Certificate)
+    } else if intermediates.last().is_some_and(is_self_issued) {
+        Some(UntrustedSelfSigned::InChain)
+    } else {
+        None
+    };
+    match self_signed {
+        Some(which) => {
+            Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(which))))
+        }
+        // A CA certificate nobody trusts, issued by someone else.
+        None if ca_as_end_entity => CertificateError::UnknownIssuer.into(),
+        None => refusal,
+    }
+}
+
+/// A self-signed certificate that no trusted root vouches for: the server's
+/// own (`DEPTH_ZERO_SELF_SIGNED_CERT`), or the root of the chain it sent
+/// (`SELF_SIGNED_CERT_IN_CHAIN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UntrustedSelfSigned {
+    Certificate,
+    InChain,
+}
+
+impl std::fmt::Display for UntrustedSelfSigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UntrustedSelfSigned::Certificate => "self-signed certificate",
+            UntrustedSelfSigned::InChain => "self-signed certificate in certificate chain",
+        })
+    }
+}
+
+impl std::error::Error for UntrustedSelfSigned {}
 
 fn is_self_issued(cert: &CertificateDer<'_>) -> bool {
     webpki::EndEntityCert::try_from(cert).is_ok_and(|c| c.issuer() == c.subject())
@@ -330,7 +381,7 @@ vQriHndv2qYZpvRgqRkIR+SU3GktU1dz0/h6ssmk8z4=
     }
 
     #[test]
-    fn an_untrusted_self_signed_certificate_is_refused() -> TestResult {
+    fn an_untrusted_self_signed_certificate_is_refused_as_self_signed() -> TestResult {
         let verifier = verifier_trusting(&[cert(CA_AS_SERVER)?])?;
         let refused = refusal(verify(
             &verifier,
@@ -339,7 +390,16 @@ vQriHndv2qYZpvRgqRkIR+SU3GktU1dz0/h6ssmk8z4=
             "127.0.0.1",
             DURING,
         ));
-        assert!(refused.ends_with("(UnknownIssuer)"), "{refused}");
+        assert!(refused.ends_with("OtherError(Certificate)))"), "{refused}");
+        // The same certificate sent as the root of a chain.
+        let refused = refusal(verify(
+            &verifier,
+            &cert(LEAF)?,
+            &[cert(OTHER_SELF_SIGNED)?],
+            "127.0.0.1",
+            DURING,
+        ));
+        assert!(refused.ends_with("OtherError(InChain)))"), "{refused}");
         Ok(())
     }
 
@@ -351,7 +411,7 @@ vQriHndv2qYZpvRgqRkIR+SU3GktU1dz0/h6ssmk8z4=
         let mut verifier = verifier_trusting(std::slice::from_ref(&ca))?;
         verifier.anchors = vec![cert(OTHER_SELF_SIGNED)?];
         let refused = refusal(verify(&verifier, &ca, &[], "127.0.0.1", DURING));
-        assert!(refused.ends_with("(UnknownIssuer)"), "{refused}");
+        assert!(refused.ends_with("OtherError(Certificate)))"), "{refused}");
         Ok(())
     }
 

@@ -3,13 +3,13 @@
 //! `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` decided in `proxy.rs`), redirects
 //! followed here, and `retries` on network-level failures.
 
+use super::net_error::NetError;
 use super::proxy::{self, ProxyRoutes};
 use super::redirect::{is_redirect, next_headers, next_method, MAX_REDIRECTS};
 use super::tls;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, Method, Response};
-use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,13 +47,9 @@ pub struct OutgoingRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
-    /// Connecting, writing or reading failed; `code` is the errno-style name
-    /// Node users know (ECONNREFUSED, ECONNRESET, ...), when there is one.
-    Network {
-        url: String,
-        reason: String,
-        code: Option<&'static str>,
-    },
+    /// Connecting, writing or reading failed; `net` says how, in the terms
+    /// Node uses (see `net_error`).
+    Network(Box<NetError>),
     TooManyRedirects(String),
     Invalid(String),
 }
@@ -61,8 +57,8 @@ pub enum TransportError {
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TransportError::Network { url, reason, .. } => {
-                write!(f, "request to {url} failed, reason: {reason}")
+            TransportError::Network(net) => {
+                write!(f, "request to {} failed, reason: {}", net.url, net.text)
             }
             TransportError::TooManyRedirects(url) => {
                 write!(
@@ -77,47 +73,7 @@ impl fmt::Display for TransportError {
 
 impl TransportError {
     pub fn network(url: &Url, err: &reqwest::Error) -> TransportError {
-        let (reason, code) = describe(err);
-        TransportError::Network {
-            url: url.to_string(),
-            reason,
-            code,
-        }
-    }
-}
-
-/// The innermost cause of a reqwest error, which is the one that says what
-/// happened ("Connection refused"), and an errno-style code for it.
-fn describe(err: &reqwest::Error) -> (String, Option<&'static str>) {
-    let mut source: &dyn StdError = err;
-    let mut code = None;
-    while let Some(next) = source.source() {
-        source = next;
-        if let Some(io) = next.downcast_ref::<std::io::Error>() {
-            code = io_code(io.kind());
-        }
-    }
-    let reason = source.to_string();
-    if code.is_none() {
-        if err.is_timeout() {
-            code = Some("ETIMEDOUT");
-        } else if reason.contains("closed")
-            || reason.contains("reset")
-            || reason.contains("end of file")
-        {
-            code = Some("ECONNRESET");
-        }
-    }
-    (reason, code)
-}
-
-fn io_code(kind: std::io::ErrorKind) -> Option<&'static str> {
-    use std::io::ErrorKind::*;
-    match kind {
-        ConnectionRefused => Some("ECONNREFUSED"),
-        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Some("ECONNRESET"),
-        TimedOut => Some("ETIMEDOUT"),
-        _ => None,
+        TransportError::Network(Box::new(NetError::from_reqwest(url, err)))
     }
 }
 
@@ -156,13 +112,12 @@ impl Transport {
     /// (without its credentials): a refused or broken proxy must not read
     /// as the API refusing the connection.
     fn network_error(&self, url: &Url, err: &reqwest::Error) -> TransportError {
-        let mut error = TransportError::network(url, err);
-        if let (TransportError::Network { reason, .. }, Some(proxy)) =
-            (&mut error, self.proxies.proxy_for(url))
-        {
-            reason.push_str(&format!(" (proxy {})", proxy::shown(&proxy)));
-        }
-        error
+        let mut net = NetError::from_reqwest(url, err);
+        net.proxy = self
+            .proxies
+            .proxy_for(url)
+            .map(|proxy| proxy::shown(&proxy));
+        TransportError::Network(Box::new(net))
     }
 
     /// Sends, following redirects when asked, and sends again after a
@@ -171,7 +126,7 @@ impl Transport {
         let mut attempt = 0;
         loop {
             match self.send_following(request).await {
-                Err(TransportError::Network { .. }) if attempt < request.retries => attempt += 1,
+                Err(TransportError::Network(_)) if attempt < request.retries => attempt += 1,
                 result => return result,
             }
         }
