@@ -35,7 +35,8 @@ describe('connection resets', () => {
 		const server = await startRawServer(behave);
 		const err = await request.send({ url: `${server.url}/x` }).catch((e) => e);
 		expect(err).toBeInstanceOf(Error);
-		expect(err.message).toMatch(/failed/);
+		// Node's fetch: 'fetch failed' before the response, 'terminated' after.
+		expect(err.message).toMatch(/^(fetch failed|terminated)$/);
 		expect(err.statusCode).toBeUndefined();
 		await server.close();
 	});
@@ -60,7 +61,7 @@ describe('connection resets', () => {
 			setTimeout(() => s.destroy(), 50);
 		});
 		const stream = await request.stream({ url: `${mid.url}/x` });
-		await expect(collect(stream)).rejects.toThrow(/download from .* failed/);
+		await expect(collect(stream)).rejects.toThrow('Premature close');
 		await mid.close();
 	});
 });
@@ -95,15 +96,15 @@ describe('servers that never answer', () => {
 describe('lying and broken bodies', () => {
 	it('Content-Length larger than the body (connection closed early)', async () => {
 		const server = await startRawServer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort'));
-		await expect(request.send({ url: `${server.url}/x` })).rejects.toThrow(/failed/);
+		await expect(request.send({ url: `${server.url}/x` })).rejects.toThrow('terminated');
 		const stream = await request.stream({ url: `${server.url}/x` });
-		await expect(collect(stream)).rejects.toThrow(/failed/);
+		await expect(collect(stream)).rejects.toThrow('Premature close');
 		await server.close();
 	});
 
 	it('invalid chunked framing', async () => {
 		const server = await startRawServer((s) => s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nhello\r\n0\r\n\r\n'));
-		await expect(request.send({ url: `${server.url}/x` })).rejects.toThrow(/failed/);
+		await expect(request.send({ url: `${server.url}/x` })).rejects.toThrow('terminated');
 		const stream = await request.stream({ url: `${server.url}/x` });
 		await expect(collect(stream)).rejects.toThrow(/failed/);
 		await server.close();

@@ -125,7 +125,8 @@ describe('response phase', () => {
 		const url = await closedPortUrl();
 		expect(await request.send({ url, custom: 1 })).toBe('recovered');
 		expect(seen[0]).toBeInstanceOf(Error);
-		expect(seen[0].code).toBe('ECONNREFUSED');
+		// Node's fetch: TypeError('fetch failed') with the system error as cause.
+		expect(seen[0].cause.code).toBe('ECONNREFUSED');
 		expect(seen[0].requestOptions.url).toBe(url);
 		expect(seen[0].requestOptions.custom).toBe(1);
 		expect(seen[0].requestOptions.headers['Accept-Encoding']).toBe('compress, gzip');

@@ -39,7 +39,8 @@ const SCENARIOS = [
 ].filter((s) => !only || only.includes(s.id));
 
 function startServer() {
-	execFileSync('cargo', ['build', '--release', '-q', '-p', 'bench-server'], { cwd: root, stdio: 'inherit' });
+	// bench/server is a cargo workspace of its own (the npm package does not ship it).
+	execFileSync('cargo', ['build', '--release', '-q', '--manifest-path', path.join(root, 'bench', 'server', 'Cargo.toml'), '--target-dir', path.join(root, 'target')], { cwd: root, stdio: 'inherit' });
 	// The server builds its OS-image-like body from node's own executable.
 	const [cmd, cmdArgs] = pinned(0, path.join(root, 'target', 'release', 'bench-server'), [process.execPath]);
 	const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'inherit'] });

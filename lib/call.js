@@ -11,6 +11,7 @@ const {
 } = require('balena-errors');
 const { toHeaders, decodeBody, responseObject, contentTypeOf } = require('./response');
 const { DownloadStream } = require('./readable');
+const { sendNetworkError, streamRequestError, streamAborted } = require('./errors');
 
 const abortError = (signal) =>
 	signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
@@ -135,7 +136,18 @@ class Call {
 		let error;
 		switch (failure.kind) {
 			case 'cancelled':
-				error = this.cancelReason ?? new DOMException('This operation was aborted', 'AbortError');
+				// stream() has no timeout: its cancellation is the signal, for
+				// which node-fetch fails with its own AbortError.
+				error = this.stream
+					? streamAborted()
+					: (this.cancelReason ?? new DOMException('This operation was aborted', 'AbortError'));
+				break;
+			case 'network':
+				if (failure.net != null) {
+					error = this.stream ? streamRequestError(failure.net) : sendNetworkError(failure.net);
+					break;
+				}
+				error = new Error(failure.message);
 				break;
 			case 'invalidResponseFormat':
 				error = new BalenaInvalidParameterError('responseFormat', failure.message);
@@ -149,9 +161,6 @@ class Call {
 				break;
 			default:
 				error = new Error(failure.message);
-				if (failure.code) {
-					error.code = failure.code;
-				}
 		}
 		if (failure.withOptions && !this.stream && error !== null && typeof error === 'object') {
 			error.requestOptions = this.requestOptions;
@@ -206,7 +215,7 @@ class Call {
 		stream.mime = headers.get('Content-Type');
 		const signal = this.options.signal;
 		if (signal != null && typeof signal.addEventListener === 'function') {
-			const onAbort = () => stream.destroy(abortError(signal));
+			const onAbort = () => stream.destroy(streamAborted());
 			signal.addEventListener('abort', onAbort, { once: true });
 			stream.once('close', () => signal.removeEventListener('abort', onAbort));
 		}

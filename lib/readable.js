@@ -3,6 +3,7 @@
 // download one chunk at a time: Node calls `_read` again only after a push,
 // so a slow consumer slows the download and memory stays bounded.
 const { Readable } = require('stream');
+const { streamBodyError } = require('./errors');
 
 class DownloadStream extends Readable {
 	constructor(download) {
@@ -13,8 +14,12 @@ class DownloadStream extends Readable {
 
 	_read() {
 		this._download.next().then(
-			([data, progressDue, progress]) => {
+			([data, progressDue, progress, failure]) => {
 				if (this.destroyed) {
+					return;
+				}
+				if (failure != null) {
+					this.destroy(streamBodyError(failure));
 					return;
 				}
 				if (progressDue) {

@@ -5,6 +5,26 @@
 // Each entry: an id the tests refer to, and why the difference is deliberate.
 
 module.exports = {
+	debugRedacted: {
+		what: '`debug: true` prints the same shape as balena-request, with the bearer token, cookies and the apikey redacted',
+		why: 'debug output ends up in bug reports and CI logs; a token in them is a leaked credential',
+	},
+	timeoutCoversHooks: {
+		what: "`timeout` also covers getting the token and the request interceptors, so a hook that never settles fails with `network timeout` instead of hanging",
+		why: 'the timer is armed when the call starts; upstream arms it only around fetch, so a stuck hook hangs the call for ever',
+	},
+	callerHeadersNotMutated: {
+		what: "the caller's `headers` object is not changed (balena-request adds `Authorization` to it)",
+		why: 'a headers object shared between calls (a constant, a default) would otherwise carry one call\'s token into the next; `response.request.headers` still shows what was sent',
+	},
+	crossOriginRedirectStream: {
+		what: 'a `stream()` redirected to another port of the same host carries no `Authorization` and no `Cookie`',
+		why: "upstream's `stream()` (node-fetch) compares host names only, so a token could reach another service on the same machine; its `send()` (fetch) already drops them on any redirect to another origin, as we do for both",
+	},
+	utilsGetRequestAsync: {
+		what: "`utils.getRequestAsync` (upstream's internal fetch adapter) is not exported",
+		why: 'it is the fetch-based engine this package replaces; balena-sdk does not use it',
+	},
 	headerNameCase: {
 		what: 'request header names go on the wire in lowercase, and in another order',
 		why: 'hyper writes HTTP/1.1 names in lowercase (HTTP/2 requires it); names are case-insensitive and the order of different names carries no meaning (RFC 9110 5.1, 5.3)',
@@ -18,7 +38,48 @@ module.exports = {
 		why: 'the boundary is random in both; the parts, their headers and their bytes are the same (upstream also adds an empty line after the closing boundary, which multipart parsers ignore)',
 	},
 	gzipProgressCountsWireBytes: {
-		what: 'stream() of a gzip body announced with Content-Length only: `received` counts the bytes as they arrive, so it ends equal to `total`',
+		what: '`stream()` of a gzip body announced with Content-Length only: `received` counts the bytes as they arrive, so it ends equal to `total`',
 		why: 'that Content-Length is the compressed length (RFC 9110 8.6); upstream counts decoded bytes against it, so its percentage passes 100 mid-download and its last `received` exceeds `total`. Both end at 100%',
+	},
+	honoursProxyVariables: {
+		what: 'HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY (and lower-case names) are honoured; balena-request ignores them and always connects directly',
+		why: 'balena users behind corporate proxies have asked for this for years; the rules are curl\'s, NO_PROXY=* turns it off, and a failing proxy is named in the error (__test__/proxy.spec.js)',
+	},
+	http2OverTls: {
+		what: 'over https, HTTP/2 is used when the server offers it (ALPN h2); balena-request always speaks HTTP/1.1',
+		why: 'one multiplexed connection per host instead of a pool; responses, headers and bodies are the same to the caller (__test__/tls-trust.spec.js)',
+	},
+	trustedRoots: {
+		what: 'trusted roots are the operating system\'s store plus NODE_EXTRA_CA_CERTS, not the Mozilla list built into Node',
+		why: 'rustls has no copy of Node\'s list; the system store is what the machine\'s administrator controls (corporate roots). A self-signed CA certificate used as the server\'s own certificate is accepted, as in Node, when NODE_EXTRA_CA_CERTS holds that very certificate',
+	},
+	// Network errors (network-errors.spec.js). `normalize`, where present,
+	// maps the JSON of what a caller observed (both clients) to a form in
+	// which the difference no longer shows, so the rest is still compared.
+	tlsAltnameCert: {
+		what: 'the ERR_TLS_CERT_ALTNAME_INVALID error (send()\'s cause) has `code`, `reason` and `host` but no `cert` (the peer certificate object)',
+		why: 'the engine does not expose the peer certificate on a failed handshake; message, reason and host are the same',
+		normalize: (json) => json.replace(/"code","reason","host","cert"/g, '"code","reason","host"'),
+	},
+	opensslErrorText: {
+		what: 'OpenSSL protocol errors (https to a plain-http port: ERR_SSL_WRONG_VERSION_NUMBER, EPROTO for stream()) read `error:0A00010B:SSL routines::wrong version number`, without OpenSSL\'s thread id, function name and source location',
+		why: 'that text comes from OpenSSL inside Node and varies by process and Node version; code, library and reason are the same',
+		normalize: (json) =>
+			json
+				.replace(/[0-9A-F]+:error:/g, 'error:')
+				.replace(/:SSL routines:[a-z0-9_]+:/g, ':SSL routines::')
+				.replace(/:\.\.\/deps\/openssl[^"]*?:\d+:\\n/g, ''),
+	},
+	streamCleanCloseWithLength: {
+		what: 'a stream() body that the server ends cleanly before its Content-Length fails with `Error(\'Premature close\')` (code ERR_STREAM_PREMATURE_CLOSE, as node-fetch says for a cut chunked body); upstream\'s stream neither ends nor fails',
+		why: 'a download that never settles is a bug (node-fetch 2 does not watch for it); this is the error upstream gives for the same cut in a chunked body',
+	},
+	socketErrorDetails: {
+		what: 'send()\'s SocketError cause (connection closed early) has the same `socket` keys, but only the peer\'s address and port (for an IP-literal URL); local address, port and byte counts are undefined',
+		why: 'the engine\'s connection pool does not report them on failure',
+	},
+	sendBodyFailureRequestOptions: {
+		what: 'a send() that fails while reading the body (`TypeError(\'terminated\')`) carries `err.requestOptions`; upstream\'s has none',
+		why: 'kept as it was before: upstream only sets it when fetch() itself rejects, which is an accident of its code; having it does no harm',
 	},
 };

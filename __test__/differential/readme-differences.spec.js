@@ -16,6 +16,16 @@ describe('README and the allowed differences', () => {
 		expect(flat(readme)).toContain(flat(why));
 	});
 
+	it('is the list scripts/readme-differences.js writes', () => {
+		const { status, stderr } = require('child_process').spawnSync(
+			process.execPath,
+			[path.join(__dirname, '..', '..', 'scripts', 'readme-differences.js'), '--check'],
+			{ encoding: 'utf8' },
+		);
+		expect(stderr).toBe('');
+		expect(status).toBe(0);
+	});
+
 	it('points at nothing outside the repository', () => {
 		expect(readme).not.toMatch(/\]\(\.\.\//);
 		expect(readme).not.toMatch(/`\.\.\/shared/);

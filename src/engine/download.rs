@@ -3,6 +3,7 @@
 //! here off the JS thread, with progress counted on the bytes the spec says.
 
 use super::decode::{Decoder, Encoding};
+use super::net_error::NetError;
 use super::progress::{Progress, ProgressEvent};
 use bytes::{Bytes, BytesMut};
 use futures::{FutureExt, Stream, StreamExt};
@@ -18,7 +19,11 @@ const DECODED_CHUNK: usize = 1024 * 1024;
 type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DownloadError(pub String);
+pub struct DownloadError {
+    pub message: String,
+    /// How the network failed, when it did (not for a corrupt body).
+    pub net: Option<Box<NetError>>,
+}
 
 pub struct Download {
     body: Option<BodyStream>,
@@ -28,7 +33,7 @@ pub struct Download {
     progress: Progress,
     /// A progress event that fell due while no output was ready yet.
     due: Option<Option<ProgressEvent>>,
-    url: String,
+    url: url::Url,
 }
 
 impl Download {
@@ -39,7 +44,7 @@ impl Download {
         content_length: Option<u64>,
         transfer_length: Option<u64>,
     ) -> Download {
-        let url = response.url().to_string();
+        let url = response.url().clone();
         let total = content_length.or(transfer_length);
         // Which bytes the total measures. Content-Length of an encoded body is
         // its encoded length (RFC 9110 8.6), and X-Transfer-Length alone is
@@ -69,9 +74,10 @@ impl Download {
     ) -> Result<(Option<Bytes>, Option<Option<ProgressEvent>>), DownloadError> {
         loop {
             if let Some(decoder) = self.decoder.as_mut() {
-                let out = decoder
-                    .drain(DECODED_CHUNK)
-                    .map_err(|e| DownloadError(e.to_string()))?;
+                let out = decoder.drain(DECODED_CHUNK).map_err(|e| DownloadError {
+                    message: e.to_string(),
+                    net: None,
+                })?;
                 if !out.is_empty() {
                     if !self.count_compressed {
                         let due = self.progress.add(out.len() as u64, Instant::now());
@@ -151,10 +157,10 @@ impl Download {
     }
 }
 
-fn body_error(url: &str, err: &reqwest::Error) -> DownloadError {
-    let mut source: &dyn std::error::Error = err;
-    while let Some(next) = source.source() {
-        source = next;
+fn body_error(url: &url::Url, err: &reqwest::Error) -> DownloadError {
+    let net = NetError::from_reqwest(url, err);
+    DownloadError {
+        message: format!("download from {url} failed: {}", net.text),
+        net: Some(Box::new(net)),
     }
-    DownloadError(format!("download from {url} failed: {source}"))
 }

@@ -8,10 +8,13 @@ pub mod download;
 pub mod error_message;
 pub mod gzip_frame;
 pub mod latin1;
+pub mod net_error;
 pub mod progress;
+pub mod proxy;
 pub mod qs;
 pub mod redirect;
 pub mod request_headers;
+pub mod tls;
 pub mod transport;
 pub mod url;
 

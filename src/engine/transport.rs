@@ -1,14 +1,17 @@
 //! The transport: one pooled reqwest client (keep-alive, HTTP/2 when the
-//! server offers it over TLS, rustls with the system roots plus
-//! `NODE_EXTRA_CA_CERTS`, proxies from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`),
-//! redirects followed here, and `retries` on network-level failures.
+//! server offers it over TLS, rustls configured in `tls.rs`, proxies from
+//! `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` decided in `proxy.rs`), redirects
+//! followed here, and `retries` on network-level failures.
 
+use super::net_error::NetError;
+use super::proxy::{self, ProxyRoutes};
 use super::redirect::{is_redirect, next_headers, next_method, MAX_REDIRECTS};
+use super::tls;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
-use reqwest::{Certificate, Client, Method, Response};
-use std::error::Error as StdError;
+use reqwest::{Client, Method, Response};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -44,13 +47,9 @@ pub struct OutgoingRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
-    /// Connecting, writing or reading failed; `code` is the errno-style name
-    /// Node users know (ECONNREFUSED, ECONNRESET, ...), when there is one.
-    Network {
-        url: String,
-        reason: String,
-        code: Option<&'static str>,
-    },
+    /// Connecting, writing or reading failed; `net` says how, in the terms
+    /// Node uses (see `net_error`).
+    Network(Box<NetError>),
     TooManyRedirects(String),
     Invalid(String),
 }
@@ -58,8 +57,8 @@ pub enum TransportError {
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TransportError::Network { url, reason, .. } => {
-                write!(f, "request to {url} failed, reason: {reason}")
+            TransportError::Network(net) => {
+                write!(f, "request to {} failed, reason: {}", net.url, net.text)
             }
             TransportError::TooManyRedirects(url) => {
                 write!(
@@ -74,73 +73,51 @@ impl fmt::Display for TransportError {
 
 impl TransportError {
     pub fn network(url: &Url, err: &reqwest::Error) -> TransportError {
-        let (reason, code) = describe(err);
-        TransportError::Network {
-            url: url.to_string(),
-            reason,
-            code,
-        }
-    }
-}
-
-/// The innermost cause of a reqwest error, which is the one that says what
-/// happened ("Connection refused"), and an errno-style code for it.
-fn describe(err: &reqwest::Error) -> (String, Option<&'static str>) {
-    let mut source: &dyn StdError = err;
-    let mut code = None;
-    while let Some(next) = source.source() {
-        source = next;
-        if let Some(io) = next.downcast_ref::<std::io::Error>() {
-            code = io_code(io.kind());
-        }
-    }
-    let reason = source.to_string();
-    if code.is_none() {
-        if err.is_timeout() {
-            code = Some("ETIMEDOUT");
-        } else if reason.contains("closed")
-            || reason.contains("reset")
-            || reason.contains("end of file")
-        {
-            code = Some("ECONNRESET");
-        }
-    }
-    (reason, code)
-}
-
-fn io_code(kind: std::io::ErrorKind) -> Option<&'static str> {
-    use std::io::ErrorKind::*;
-    match kind {
-        ConnectionRefused => Some("ECONNREFUSED"),
-        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Some("ECONNRESET"),
-        TimedOut => Some("ETIMEDOUT"),
-        _ => None,
+        TransportError::Network(Box::new(NetError::from_reqwest(url, err)))
     }
 }
 
 pub struct Transport {
     client: Client,
+    proxies: Arc<ProxyRoutes>,
 }
 
 impl Transport {
+    /// Reads the environment (proxies, `NODE_EXTRA_CA_CERTS`) once, here.
     pub fn new() -> Result<Transport, String> {
+        Transport::with_proxies(ProxyRoutes::from_env())
+    }
+
+    pub fn with_proxies(proxies: ProxyRoutes) -> Result<Transport, String> {
+        let proxies = Arc::new(proxies);
         let mut builder = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(60));
-        if let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") {
-            // Like Node, an unreadable file only means no extra roots.
-            if let Ok(pem) = std::fs::read(path) {
-                if let Ok(certs) = Certificate::from_pem_bundle(&pem) {
-                    builder = builder.tls_certs_merge(certs);
-                }
-            }
+            .connect_timeout(Duration::from_secs(60))
+            .tls_backend_preconfigured(tls::client_config()?)
+            // reqwest's own reading of the proxy variables is replaced by
+            // ours, so that we know which proxy served each request.
+            .no_proxy();
+        if !proxies.is_empty() {
+            builder = builder.proxy(Arc::clone(&proxies).into_reqwest());
         }
         let client = builder
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-        Ok(Transport { client })
+        Ok(Transport { client, proxies })
+    }
+
+    /// A network error, naming the proxy the request went through if any
+    /// (without its credentials): a refused or broken proxy must not read
+    /// as the API refusing the connection.
+    fn network_error(&self, url: &Url, err: &reqwest::Error) -> TransportError {
+        let mut net = NetError::from_reqwest(url, err);
+        net.proxy = self
+            .proxies
+            .proxy_for(url)
+            .map(|proxy| proxy::shown(&proxy));
+        TransportError::Network(Box::new(net))
     }
 
     /// Sends, following redirects when asked, and sends again after a
@@ -149,7 +126,7 @@ impl Transport {
         let mut attempt = 0;
         loop {
             match self.send_following(request).await {
-                Err(TransportError::Network { .. }) if attempt < request.retries => attempt += 1,
+                Err(TransportError::Network(_)) if attempt < request.retries => attempt += 1,
                 result => return result,
             }
         }
@@ -182,7 +159,7 @@ impl Transport {
                 .headers(hop_headers)
                 .send()
                 .await
-                .map_err(|e| TransportError::network(&url, &e))?;
+                .map_err(|e| self.network_error(&url, &e))?;
             let status = response.status().as_u16();
             if !request.follow_redirects || !is_redirect(status) {
                 return Ok(response);

@@ -3,6 +3,7 @@
 use crate::engine::body_format::BodyFormat;
 use crate::engine::download::Download;
 use crate::engine::error_message::ErrorText;
+use crate::engine::net_error::NetError;
 use crate::engine::transport::{FormPart, FormValue};
 use crate::pipeline::{
     CallInit, Failure, FailureKind, Mode, Outcome, Patch, RawResponse, ResponseBody, Settled, Wire,
@@ -62,11 +63,32 @@ pub type CallInitJs = (
 /// `[url, dropBaseUrl, authorization]`
 pub type PatchJs = (Option<String>, bool, Option<String>);
 
+/// A network failure's fields (`NetError`), from which `lib/errors.js`
+/// builds the error Node's fetch or node-fetch would give.
+#[napi(object, object_from_js = false)]
+pub struct NetFailureJs {
+    pub url: String,
+    pub kind: String,
+    pub code: Option<String>,
+    pub errno_name: Option<String>,
+    pub syscall: Option<String>,
+    pub address: Option<String>,
+    pub port: Option<u32>,
+    pub hostname: Option<String>,
+    pub text: String,
+    pub reason: Option<String>,
+    pub host: Option<String>,
+    pub library: Option<String>,
+    pub in_body: bool,
+    /// The proxy the request went through, as the error shows it.
+    pub proxy: Option<String>,
+}
+
 #[napi(object, object_from_js = false)]
 pub struct FailureJs {
     pub kind: String,
     pub message: String,
-    pub code: Option<String>,
+    pub net: Option<NetFailureJs>,
     pub with_options: bool,
 }
 
@@ -189,8 +211,28 @@ pub fn failure_to_js(failure: Failure) -> FailureJs {
     FailureJs {
         kind: failure.kind.as_str().to_string(),
         message: failure.message,
-        code: failure.code.map(str::to_string),
+        net: failure.net.map(|net| net_failure_to_js(*net)),
         with_options: failure.with_options,
+    }
+}
+
+pub fn net_failure_to_js(net: NetError) -> NetFailureJs {
+    let text = |value: Option<&'static str>| value.map(str::to_string);
+    NetFailureJs {
+        url: net.url,
+        kind: net.kind.as_str().to_string(),
+        code: text(net.code),
+        errno_name: text(net.errno_name),
+        syscall: text(net.syscall),
+        address: net.address,
+        port: net.port.map(u32::from),
+        hostname: net.hostname,
+        text: net.text,
+        reason: net.reason,
+        host: net.host,
+        library: text(net.library),
+        in_body: net.in_body,
+        proxy: net.proxy,
     }
 }
 

@@ -2,7 +2,8 @@
 //! with `next()` (one pull in flight at a time), which is what gives the
 //! Readable its backpressure.
 
-use crate::engine::download::Download;
+use super::convert::{net_failure_to_js, NetFailureJs};
+use crate::engine::download::{Download, DownloadError};
 use crate::engine::progress::ProgressEvent;
 use bytes::Bytes;
 use napi::bindgen_prelude::{BufferSlice, PromiseRaw, Unknown};
@@ -21,10 +22,16 @@ pub struct ProgressJs {
     pub percentage: f64,
 }
 
-/// A pull's result: `[data, progressDue, progress]`. `data` is `null` at the
-/// end of the body; `progress` is absent with `progressDue` when the total is
-/// unknown.
-pub type ChunkJs<'env> = (Option<Unknown<'env>>, bool, Option<ProgressJs>);
+/// A pull's result: `[data, progressDue, progress, failure]`. `data` is
+/// `null` at the end of the body; `progress` is absent with `progressDue`
+/// when the total is unknown. `failure` is set when the network failed (JS
+/// builds the error from its fields); other failures reject.
+pub type ChunkJs<'env> = (
+    Option<Unknown<'env>>,
+    bool,
+    Option<ProgressJs>,
+    Option<NetFailureJs>,
+);
 
 /// Chunks are handed to JS without a copy, as external Buffers that V8 frees
 /// at its next GC. V8 starts a GC when external memory has grown by about
@@ -124,7 +131,9 @@ impl NativeDownload {
 #[napi]
 impl NativeDownload {
     /// The next chunk of the body.
-    #[napi(ts_return_type = "Promise<[Buffer | null, boolean, ProgressJs | undefined]>")]
+    #[napi(
+        ts_return_type = "Promise<[Buffer | null, boolean, ProgressJs | undefined, NetFailureJs | undefined]>"
+    )]
     pub fn next<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ChunkJs<'env>>> {
         let inner = self.inner.clone();
         let cancelled = self.cancelled.clone();
@@ -139,13 +148,21 @@ impl NativeDownload {
                         return Err(napi::Error::from_reason("The download was cancelled"));
                     }
                 };
-                step.map_err(|e| napi::Error::from_reason(e.0))
+                match step {
+                    Ok(step) => Ok(Ok(step)),
+                    Err(DownloadError { net: Some(net), .. }) => Ok(Err(net)),
+                    Err(e) => Err(napi::Error::from_reason(e.message)),
+                }
             },
-            move |env, (data, due)| {
+            move |env, step| {
+                let (data, due) = match step {
+                    Ok(step) => step,
+                    Err(net) => return Ok((None, false, None, Some(net_failure_to_js(*net)))),
+                };
                 let data = data
                     .map(|bytes| chunk_to_js(env, bytes, &rate))
                     .transpose()?;
-                Ok((data, due.is_some(), due.flatten().map(progress_to_js)))
+                Ok((data, due.is_some(), due.flatten().map(progress_to_js), None))
             },
         )
     }

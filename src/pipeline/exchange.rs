@@ -129,13 +129,14 @@ fn from_transport(err: TransportError) -> Failure {
         TransportError::TooManyRedirects(_) => FailureKind::TooManyRedirects,
         TransportError::Invalid(_) => FailureKind::InvalidRequest,
     };
-    let code = match &err {
-        TransportError::Network { code, .. } => *code,
+    let message = err.to_string();
+    let net = match err {
+        TransportError::Network(net) => Some(net),
         _ => None,
     };
     Failure {
-        code,
-        ..Failure::new(kind, err.to_string(), true)
+        net,
+        ..Failure::new(kind, message, true)
     }
 }
 

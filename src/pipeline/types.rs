@@ -3,6 +3,7 @@
 use crate::engine::body_format::BodyFormat;
 use crate::engine::download::Download;
 use crate::engine::error_message::ErrorText;
+use crate::engine::net_error::NetError;
 use crate::engine::transport::FormPart;
 use bytes::Bytes;
 
@@ -107,8 +108,8 @@ impl FailureKind {
 pub struct Failure {
     pub kind: FailureKind,
     pub message: String,
-    /// errno-style code for network failures.
-    pub code: Option<&'static str>,
+    /// How a network failure happened, for JS to build Node's error shape.
+    pub net: Option<Box<NetError>>,
     /// Whether the error carries the prepared options (transport failures).
     pub with_options: bool,
 }
@@ -118,7 +119,7 @@ impl Failure {
         Failure {
             kind,
             message: message.into(),
-            code: None,
+            net: None,
             with_options,
         }
     }
