@@ -48,6 +48,8 @@ class Call {
 		this.failed = false;
 		this.patched = false;
 		this.cancelReason = undefined;
+		/** Whether the cancellation was the `timeout` (not the signal). */
+		this.timedOut = false;
 		/** The hooks of each phase, snapshotted by lib/host.js when it starts. */
 		this.requestHooks = [];
 		this.responseHooks = [];
@@ -111,7 +113,10 @@ class Call {
 			// The global timer functions as they are now (fake timers in tests).
 			const set = globalThis.setTimeout;
 			const clearTimer = globalThis.clearTimeout;
-			const timer = set(() => cancel(new Error('network timeout')), timeout);
+			const timer = set(() => {
+				this.timedOut = this.cancelReason === undefined;
+				cancel(new Error('network timeout'));
+			}, timeout);
 			clear = () => clearTimer(timer);
 		}
 		let unlisten = () => {};
@@ -136,11 +141,13 @@ class Call {
 		let error;
 		switch (failure.kind) {
 			case 'cancelled':
-				// stream() has no timeout: its cancellation is the signal, for
-				// which node-fetch fails with its own AbortError.
-				error = this.stream
-					? streamAborted()
-					: (this.cancelReason ?? new DOMException('This operation was aborted', 'AbortError'));
+				// The timer's `network timeout` in both; an AbortSignal is
+				// node-fetch's own AbortError for stream(), the signal's reason
+				// for send() (fetch).
+				error =
+					this.stream && !this.timedOut
+						? streamAborted()
+						: (this.cancelReason ?? new DOMException('This operation was aborted', 'AbortError'));
 				break;
 			case 'network':
 				if (failure.net != null) {
