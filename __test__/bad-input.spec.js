@@ -41,8 +41,9 @@ describe('bad options', () => {
 	it('a header value with CR/LF is refused before anything is sent', async () => {
 		const before = server.requests.length;
 		const err = await request.send({ url: `${server.url}/x`, headers: { 'X-Evil': 'a\r\nInjected: yes' } }).catch((e) => e);
-		expect(err).toBeInstanceOf(TypeError);
-		expect(err.message).toContain('X-Evil');
+		// The platform's own Headers error, as upstream's (from Node's realm, not jest's).
+		expect(err.name).toBe('TypeError');
+		expect(err.message).toContain('is an invalid header value');
 		const badName = await request.send({ url: `${server.url}/x`, headers: { 'Bad Name': 'v' } }).catch((e) => e);
 		expect(badName.message).toContain('Bad Name');
 		expect(server.requests.length).toBe(before);

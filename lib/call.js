@@ -166,6 +166,11 @@ class Call {
 			case 'invalidRequest':
 				error = new TypeError(failure.message);
 				break;
+			case 'responseTooLarge':
+				// The message names the option (maxResponseSize) and the limit.
+				error = new Error(failure.message);
+				error.code = 'ERR_BALENA_RESPONSE_TOO_LARGE';
+				break;
 			default:
 				error = new Error(failure.message);
 		}

@@ -29,7 +29,7 @@ function validateOptions(options) {
 			fail(name, 'a boolean', value);
 		}
 	}
-	for (const name of ['timeout', 'retries']) {
+	for (const name of ['timeout', 'retries', 'maxResponseSize']) {
 		const value = options[name];
 		if (value != null && typeof value !== 'number' && (typeof value !== 'string' || Number.isNaN(Number(value)))) {
 			fail(name, 'a number', value);

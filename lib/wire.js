@@ -90,6 +90,12 @@ function headerValue(name, value) {
 	throw new TypeError(`Invalid header ${JSON.stringify(name)}`);
 }
 
+/** `maxResponseSize` in bytes, or undefined for the engine's default (512 MiB). */
+function maxResponseSizeOf(value) {
+	const n = Number(value);
+	return value != null && Number.isFinite(n) && n >= 0 ? Math.floor(n) : undefined;
+}
+
 function retriesOf(value) {
 	const n = Math.floor(Number(value));
 	return Number.isFinite(n) && n > 0 ? Math.min(n, 0xffffffff) : 0;
@@ -165,6 +171,7 @@ function toWire(options, stream) {
 		options.followRedirect !== false, // followRedirect
 		!stream && options.gzip !== false, // decompress
 		retriesOf(options.retries),
+		maxResponseSizeOf(options.maxResponseSize), // maxResponseSize
 	];
 	const raw = options.body;
 	if (raw != null && typeof raw === 'object' && !ArrayBuffer.isView(raw)) {

@@ -64,7 +64,7 @@ const keyArgs = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-
 /**
  * Makes the certificates and returns `{ dir, ca, server, otherName, expired,
  * selfSigned, selfSignedCa, remove() }`; each is `{ cert, key }` (PEM text)
- * with `certPath`.
+ * with `certPath` and `keyPath`.
  */
 function makeCertificates() {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brn-certs-'));
@@ -77,6 +77,7 @@ function makeCertificates() {
 		cert: fs.readFileSync(path.join(dir, `${name}.pem`), 'utf8'),
 		key: fs.readFileSync(path.join(dir, `${name}.key`), 'utf8'),
 		certPath: path.join(dir, `${name}.pem`),
+		keyPath: path.join(dir, `${name}.key`),
 	});
 
 	run(['req', '-x509', ...cnf, '-extensions', 'test_ca', ...keyArgs, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=balena-request-native test CA']);

@@ -1,6 +1,12 @@
 //! A response body read as a stream: large chunks handed out one at a time
 //! (the caller pulls, so a slow consumer slows the download), decompressed
 //! here off the JS thread, with progress counted on the bytes the spec says.
+//! `send()` reads its body through the same reader (`read_whole`).
+//!
+//! A body that ends before its declared length is an error, whatever the
+//! protocol said: hyper refuses a short HTTP/1.1 body itself, but an HTTP/2
+//! stream reset with NO_ERROR, say, ends the body quietly (curl: "transfer
+//! closed with N bytes remaining to read").
 
 use super::decode::{Decoder, Encoding};
 use super::net_error::NetError;
@@ -34,16 +40,32 @@ pub struct Download {
     /// A progress event that fell due while no output was ready yet.
     due: Option<Option<ProgressEvent>>,
     url: url::Url,
+    /// Bytes read off the wire (before decoding), and how many the response
+    /// said it would carry (its Content-Length, where a body is expected).
+    wire_received: u64,
+    wire_expected: Option<u64>,
+}
+
+/// The reading side of a response: the body, its encoding, and the lengths
+/// its headers announce.
+pub struct BodyInfo {
+    pub encoding: Encoding,
+    /// `Content-Length` and `X-Transfer-Length`, as progress reads them.
+    pub content_length: Option<u64>,
+    pub transfer_length: Option<u64>,
+    /// The exact number of wire bytes the body must have, when the
+    /// response announced one (not for HEAD, 204, 304).
+    pub wire_length: Option<u64>,
 }
 
 impl Download {
-    /// `content_length` and `transfer_length` are the header values.
-    pub fn new(
-        response: reqwest::Response,
-        encoding: Encoding,
-        content_length: Option<u64>,
-        transfer_length: Option<u64>,
-    ) -> Download {
+    pub fn new(response: reqwest::Response, info: BodyInfo) -> Download {
+        let BodyInfo {
+            encoding,
+            content_length,
+            transfer_length,
+            wire_length,
+        } = info;
         let url = response.url().clone();
         let total = content_length.or(transfer_length);
         // Which bytes the total measures. Content-Length of an encoded body is
@@ -60,6 +82,8 @@ impl Download {
             progress: Progress::new(total, Instant::now()),
             due: None,
             url,
+            wire_received: 0,
+            wire_expected: wire_length,
         }
     }
 
@@ -126,7 +150,7 @@ impl Download {
         };
         let first = match body.next().await {
             None => {
-                self.body = None;
+                self.end_of_body()?;
                 return Ok(None);
             }
             Some(chunk) => match chunk {
@@ -134,12 +158,11 @@ impl Download {
                 Err(e) => return Err(body_error(url, &e)),
             },
         };
-        if first.len() >= COALESCE {
-            return Ok(Some(first));
-        }
-        // Join chunks that are already here; never wait for more.
+        let mut ended = false;
         let mut joined: Option<BytesMut> = None;
-        while joined.as_ref().map_or(first.len(), |j| j.len()) < COALESCE {
+        // Join chunks that are already here; never wait for more.
+        while first.len() < COALESCE && joined.as_ref().map_or(first.len(), |j| j.len()) < COALESCE
+        {
             match body.next().now_or_never() {
                 Some(Some(Ok(more))) => {
                     let buf = joined.get_or_insert_with(|| {
@@ -150,11 +173,80 @@ impl Download {
                     buf.extend_from_slice(&more);
                 }
                 Some(Some(Err(e))) => return Err(body_error(url, &e)),
-                Some(None) | None => break,
+                Some(None) => {
+                    ended = true;
+                    break;
+                }
+                None => break,
             }
         }
-        Ok(Some(joined.map_or(first, BytesMut::freeze)))
+        let chunk = joined.map_or(first, BytesMut::freeze);
+        self.wire_received += chunk.len() as u64;
+        if ended {
+            self.end_of_body()?;
+        }
+        Ok(Some(chunk))
     }
+
+    /// The body stream ended: fine if it carried all it announced.
+    fn end_of_body(&mut self) -> Result<(), DownloadError> {
+        self.body = None;
+        match self.wire_expected {
+            Some(expected) if self.wire_received < expected => {
+                let net = NetError::body_cut_short(&self.url, expected - self.wire_received);
+                Err(DownloadError {
+                    message: format!("download from {} failed: {}", self.url, net.text),
+                    net: Some(Box::new(net)),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `send()`'s limit on a decoded body when the caller sets none: far more
+/// than any API answer, far less than a machine's memory.
+pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 512 * 1024 * 1024;
+
+/// Why a whole body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadWholeError {
+    Download(DownloadError),
+    /// The decoded body passed the limit (`maxResponseSize`).
+    TooLarge {
+        limit: u64,
+    },
+}
+
+/// The whole body, decoded, for `send()`: refused once it passes `limit`
+/// bytes, so that a decompression bomb (a few MB that inflate to GBs)
+/// cannot take the machine's memory. Decoding goes at most 1 MiB at a time
+/// and yields to the runtime in between, so that a cancelled call (its
+/// timeout, its AbortSignal) stops decoding at once.
+pub async fn read_whole(download: &mut Download, limit: u64) -> Result<Bytes, ReadWholeError> {
+    let mut whole = BytesMut::new();
+    let mut single: Option<Bytes> = None;
+    loop {
+        let (chunk, _) = download.next().await.map_err(ReadWholeError::Download)?;
+        let Some(chunk) = chunk else { break };
+        let length = single.as_ref().map_or(0, Bytes::len) + whole.len() + chunk.len();
+        if length as u64 > limit {
+            download.cancel();
+            return Err(ReadWholeError::TooLarge { limit });
+        }
+        // One chunk (most bodies) is handed on without a copy.
+        match single.take() {
+            None if whole.is_empty() => single = Some(chunk),
+            first => {
+                if let Some(first) = first {
+                    whole.extend_from_slice(&first);
+                }
+                whole.extend_from_slice(&chunk);
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    Ok(single.unwrap_or_else(|| whole.freeze()))
 }
 
 fn body_error(url: &url::Url, err: &reqwest::Error) -> DownloadError {

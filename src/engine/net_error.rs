@@ -86,6 +86,18 @@ impl NetError {
         }
     }
 
+    /// A body that ended before its declared length: the server (or a proxy)
+    /// closed early, whatever the protocol said (curl's words).
+    pub fn body_cut_short(url: &url::Url, remaining: u64) -> NetError {
+        let mut net = NetError::new(
+            NetErrorKind::Closed,
+            format!("transfer closed with {remaining} bytes remaining to read"),
+        );
+        net.url = url.to_string();
+        net.in_body = true;
+        net
+    }
+
     /// Classifies a reqwest error for a request to `url`.
     pub fn from_reqwest(url: &url::Url, err: &reqwest::Error) -> NetError {
         let mut net = classify(url, err);

@@ -1,7 +1,7 @@
 //! Plain-data shapes that cross the N-API boundary, and their conversions.
 
 use crate::engine::body_format::BodyFormat;
-use crate::engine::download::Download;
+use crate::engine::download::{Download, DEFAULT_MAX_RESPONSE_SIZE};
 use crate::engine::error_message::ErrorText;
 use crate::engine::net_error::NetError;
 use crate::engine::transport::{FormPart, FormValue};
@@ -28,7 +28,7 @@ pub struct FormPartJs {
 /// objects, cross the boundary on the hot path: reading an element through
 /// N-API costs a fraction of reading a named property. The order is
 /// `[url, baseUrl, qsJson, method, headers, body, form, followRedirect,
-/// decompress, retries]`, with `headers` as `[name, value, name, value, ...]`
+/// decompress, retries, maxResponseSize]`, with `headers` as `[name, value, name, value, ...]`
 /// and `qsJson` the `JSON.stringify` of `qs` (serialised with qs rules here).
 pub type WireJs = (
     String,
@@ -41,6 +41,7 @@ pub type WireJs = (
     bool,
     bool,
     u32,
+    Option<f64>,
 );
 
 /// What `index.js` hands over when a call starts: `[stream, url, baseUrl,
@@ -134,6 +135,7 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         follow_redirect,
         decompress,
         retries,
+        max_response_size,
     ) = js;
     let mut flat = flat_headers.into_iter();
     let mut headers = Vec::with_capacity(flat.len() / 2);
@@ -156,6 +158,10 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         follow_redirect,
         decompress,
         retries,
+        // A size JS checked (a positive number); anything else is the default.
+        max_response_size: max_response_size
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map_or(DEFAULT_MAX_RESPONSE_SIZE, |n| n as u64),
     })
 }
 

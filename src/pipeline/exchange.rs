@@ -4,8 +4,8 @@
 
 use super::types::{Failure, FailureKind, Outcome, RawResponse, ResponseBody, Wire, WireBody};
 use crate::engine::body_format::BodyFormat;
-use crate::engine::decode::{decode_all, Encoding};
-use crate::engine::download::Download;
+use crate::engine::decode::Encoding;
+use crate::engine::download::{read_whole, BodyInfo, Download, ReadWholeError};
 use crate::engine::error_message::{error_text, ErrorText, UNSUCCESSFUL};
 use crate::engine::latin1;
 use crate::engine::request_headers::{self, Flavour};
@@ -13,6 +13,7 @@ use crate::engine::transport::{OutgoingBody, OutgoingRequest, Transport, Transpo
 use crate::engine::url::request_url;
 use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
+    TRANSFER_ENCODING,
 };
 use reqwest::Method;
 use std::time::Instant;
@@ -42,6 +43,7 @@ async fn exchange_inner(
     mode: Mode,
 ) -> Result<RawResponse, Failure> {
     let decompress = wire.decompress;
+    let max_response_size = wire.max_response_size;
     let request = to_outgoing(wire, mode)?;
     let started = Instant::now();
     let response = transport.send(&request).await.map_err(from_transport)?;
@@ -56,14 +58,23 @@ async fn exchange_inner(
     let content_type = header(&CONTENT_TYPE).map(str::to_string);
     let encoding = Encoding::from_header(header(&CONTENT_ENCODING));
     let url = response.url().to_string();
-
-    if mode == Mode::Stream && status < 400 {
-        let content_length = header(&CONTENT_LENGTH).and_then(parse_length);
-        let transfer_length = response
+    let info = BodyInfo {
+        encoding: if decompress || mode == Mode::Stream {
+            encoding
+        } else {
+            Encoding::Identity
+        },
+        content_length: header(&CONTENT_LENGTH).and_then(parse_length),
+        transfer_length: response
             .headers()
             .get("x-transfer-length")
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_length);
+            .and_then(parse_length),
+        wire_length: wire_length(&request.method, &response),
+    };
+    let mut download = Download::new(response, info);
+
+    if mode == Mode::Stream && status < 400 {
         return Ok(RawResponse {
             status,
             headers,
@@ -71,12 +82,7 @@ async fn exchange_inner(
             url,
             duration_ms,
             format: BodyFormat::Blob,
-            body: ResponseBody::Stream(Box::new(Download::new(
-                response,
-                encoding,
-                content_length,
-                transfer_length,
-            ))),
+            body: ResponseBody::Stream(Box::new(download)),
             error_text: None,
         });
     }
@@ -86,16 +92,25 @@ async fn exchange_inner(
             .map_err(|value| Failure::new(FailureKind::InvalidResponseFormat, value, false))?,
         Mode::Stream => BodyFormat::Text,
     };
-    let raw_body = response
-        .bytes()
+    let body = read_whole(&mut download, max_response_size)
         .await
-        .map_err(|e| from_transport(TransportError::network(&request.url, &e)))?;
-    let body = if decompress || mode == Mode::Stream {
-        decode_all(encoding, raw_body)
-            .map_err(|e| Failure::new(FailureKind::Decode, e.to_string(), false))?
-    } else {
-        raw_body
-    };
+        .map_err(|err| match err {
+            ReadWholeError::TooLarge { limit } => Failure::new(
+                FailureKind::ResponseTooLarge,
+                format!(
+                    "The response body is larger than maxResponseSize ({limit} bytes): \
+                     raise the maxResponseSize option of send(), or read it with stream()"
+                ),
+                true,
+            ),
+            ReadWholeError::Download(err) => match err.net {
+                Some(net) => Failure {
+                    net: Some(net),
+                    ..Failure::new(FailureKind::Network, err.message, true)
+                },
+                None => Failure::new(FailureKind::Decode, err.message, false),
+            },
+        })?;
     let error_text = (status >= 400).then(|| match mode {
         Mode::Send => error_text(format, &body),
         Mode::Stream if body.is_empty() => ErrorText::Text(UNSUCCESSFUL.into()),
@@ -111,6 +126,25 @@ async fn exchange_inner(
         body: ResponseBody::Full(body),
         error_text,
     })
+}
+
+/// The exact body length the response announces, where it must hold: its
+/// Content-Length, unless the body is chunked (which wins over it) or there
+/// is no body (a HEAD request, 204, 304).
+fn wire_length(method: &Method, response: &reqwest::Response) -> Option<u64> {
+    let status = response.status().as_u16();
+    if *method == Method::HEAD || status == 204 || status == 304 || (100..200).contains(&status) {
+        return None;
+    }
+    let headers = response.headers();
+    if headers.contains_key(TRANSFER_ENCODING) {
+        return None;
+    }
+    let value = headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
 }
 
 /// `parseInt(value, 10) || undefined`
@@ -232,6 +266,7 @@ mod tests {
             follow_redirect: true,
             decompress: true,
             retries: 0,
+            max_response_size: 1024,
         };
         let err = to_outgoing(wire, Mode::Send).err().map(|f| f.kind);
         assert_eq!(err, Some(FailureKind::InvalidRequest));

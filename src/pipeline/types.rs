@@ -43,6 +43,8 @@ pub struct Wire {
     pub follow_redirect: bool,
     pub decompress: bool,
     pub retries: u32,
+    /// `send()` refuses a decoded body larger than this (`maxResponseSize`).
+    pub max_response_size: u64,
 }
 
 pub enum WireBody {
@@ -85,6 +87,7 @@ pub enum FailureKind {
     InvalidResponseFormat,
     TooManyRedirects,
     Decode,
+    ResponseTooLarge,
     Host,
 }
 
@@ -98,6 +101,7 @@ impl FailureKind {
             FailureKind::InvalidResponseFormat => "invalidResponseFormat",
             FailureKind::TooManyRedirects => "tooManyRedirects",
             FailureKind::Decode => "decode",
+            FailureKind::ResponseTooLarge => "responseTooLarge",
             FailureKind::Host => "host",
         }
     }
