@@ -3,7 +3,7 @@
 // that were in the array when the phase started (balena-request's snapshot),
 // whatever the hooks then do to the array. Checked side by side with upstream.
 const { startServer, json } = require('./helpers/server');
-const { bothClients, native } = require('./helpers/upstream');
+const { bothClients, native, describeError } = require('./helpers/upstream');
 const allowed = require('./differential/allowed-differences');
 
 let server;
@@ -121,6 +121,44 @@ describe('the interceptors array changed during a call', () => {
 			});
 		});
 		expect(seen.native.log).toEqual(['pushes', 'pushed', 'pushes']);
+		expect(seen.native).toEqual(seen.upstream);
+	});
+
+	const returned = {
+		undefined: () => undefined,
+		null: () => null,
+		'a number': () => 42,
+		'a string': () => 'str',
+		'an array': () => [],
+		'a function': () => () => {},
+		'a Symbol': () => Symbol('s'),
+		'an empty object': () => ({}),
+		'a Promise rejecting with a string': () => Promise.reject('boom'),
+		'a Promise of nothing': () => Promise.resolve(),
+	};
+
+	it.each(Object.keys(returned))('a request hook returning %s: the same outcome as upstream', async (label) => {
+		const seen = {};
+		for (const [name, request] of bothClients()) {
+			request.interceptors.push({ request: returned[label] });
+			seen[name] = await send(request).then(
+				(response) => ({ status: response.statusCode }),
+				(err) => describeError(err),
+			);
+		}
+		const normalize = (value) => JSON.parse(allowed.hookReturnedNothing.normalize(JSON.stringify(value)));
+		expect(normalize(seen.native)).toEqual(normalize(seen.upstream));
+	});
+
+	it.each(Object.keys(returned))('a response hook returning %s: the same outcome as upstream', async (label) => {
+		const seen = {};
+		for (const [name, request] of bothClients()) {
+			request.interceptors.push({ response: returned[label] });
+			seen[name] = await send(request).then(
+				(value) => ({ resolved: typeof value, same: String(value) === String(returned[label]()) }),
+				(err) => describeError(err),
+			);
+		}
 		expect(seen.native).toEqual(seen.upstream);
 	});
 

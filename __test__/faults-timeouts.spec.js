@@ -62,6 +62,20 @@ describe('stream({ timeout })', () => {
 		}
 	});
 
+	it('send(): a stalled TLS handshake fails after its timeout too, and the attempt is cancelled', async () => {
+		const silent = await startSilentServer();
+		try {
+			const request = bothClients()[1][1];
+			const started = Date.now();
+			const err = await request.send({ url: `https://127.0.0.1:${silent.port}/v7/device`, timeout: 300 }).catch((e) => e);
+			expect(err.message).toBe('network timeout');
+			expect(Date.now() - started).toBeLessThan(3000);
+			expect(await waitFor(() => silent.closed.length === 1, 500)).toBe(true);
+		} finally {
+			await silent.close();
+		}
+	});
+
 	it('a server that never answers the request: the timeout holds and the connection is closed', async () => {
 		let opened = 0;
 		const mute = await startRawServer(() => {

@@ -108,9 +108,12 @@ function retriesOf(value) {
  *   a body holds files
  */
 function toWire(options, stream) {
-	if (options == null || typeof options !== 'object') {
+	// Upstream reads `options.url` whatever a request hook returned: nothing
+	// is its TypeError (with a message that says more here), any other value
+	// has no url.
+	if (options == null) {
 		throw new TypeError(
-			`request options must be an object, got ${options === null ? 'null' : typeof options} (did a request interceptor return nothing?)`,
+			`request options must be an object, got ${options === null ? 'null' : 'undefined'} (did a request interceptor return nothing?)`,
 		);
 	}
 	const url = options.url || options.uri;

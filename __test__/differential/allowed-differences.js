@@ -29,6 +29,11 @@ module.exports = {
 		what: 'request header names go on the wire in lowercase, and in another order',
 		why: 'hyper writes HTTP/1.1 names in lowercase (HTTP/2 requires it); names are case-insensitive and the order of different names carries no meaning (RFC 9110 5.1, 5.3)',
 	},
+	hookReturnedNothing: {
+		what: 'a request interceptor that returns nothing (`undefined` or `null`) fails the call with a TypeError that says so',
+		why: "upstream fails with the same class, as `Cannot read properties of undefined (reading 'url')`, which does not point at the hook",
+		normalize: (json) => json.replace(/request options must be an object, got (undefined|null) \(did a request interceptor return nothing\?\)|Cannot read properties of (undefined|null) \(reading 'url'\)/g, '<nothing returned>'),
+	},
 	nullInterceptorSkipped: {
 		what: 'a `null` or `undefined` entry in `request.interceptors` is skipped',
 		why: 'upstream destructures each entry, and the TypeError escapes as an uncaught exception that ends the process; skipping an empty slot can only turn a crash into the call the user meant',
