@@ -27,6 +27,12 @@ interface BalenaRequestOptions {
 	qs?: any;
 	gzip?: boolean;
 	followRedirect?: boolean;
+	/**
+	 * send() only: the largest decoded body accepted, in bytes (default
+	 * 512 MiB); a larger one fails with code ERR_BALENA_RESPONSE_TOO_LARGE.
+	 * Not in balena-request.
+	 */
+	maxResponseSize?: number;
 }
 
 interface BalenaRequestResponse<T = any> extends Omit<Response, 'body'> {

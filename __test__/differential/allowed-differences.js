@@ -34,6 +34,10 @@ module.exports = {
 		why: "upstream fails with the same class, as `Cannot read properties of undefined (reading 'url')`, which does not point at the hook",
 		normalize: (json) => json.replace(/request options must be an object, got (undefined|null) \(did a request interceptor return nothing\?\)|Cannot read properties of (undefined|null) \(reading 'url'\)/g, '<nothing returned>'),
 	},
+	maxResponseSize: {
+		what: '`send()` refuses a decoded body larger than `maxResponseSize` (an option, 512 MiB by default) with an error whose code is `ERR_BALENA_RESPONSE_TOO_LARGE`',
+		why: 'a few MB of gzip can inflate to many GB (a decompression bomb); upstream takes it all into memory and a small machine is killed. Large bodies are what `stream()` is for, and it has no such limit: backpressure bounds its memory',
+	},
 	nullInterceptorSkipped: {
 		what: 'a `null` or `undefined` entry in `request.interceptors` is skipped',
 		why: 'upstream destructures each entry, and the TypeError escapes as an uncaught exception that ends the process; skipping an empty slot can only turn a crash into the call the user meant',
