@@ -96,8 +96,15 @@ where
 }
 
 /// The connector's future; when it completes (connected or failed: a failed
-/// new connection is a new connection's failure too) it marks the attempt.
+/// new connection is a new connection's failure too) or is dropped unfinished
+/// (reqwest's connect timeout sits outside this layer) it marks the attempt.
 pub struct MarkWhenDone<F>(F);
+
+fn mark() {
+    // Outside an `observe` scope (a background connect) there is no attempt
+    // to mark.
+    let _ = OPENED.try_with(|opened| opened.set(true));
+}
 
 impl<F: Future + Unpin> Future for MarkWhenDone<F> {
     type Output = F::Output;
@@ -105,11 +112,15 @@ impl<F: Future + Unpin> Future for MarkWhenDone<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let done = Pin::new(&mut self.0).poll(cx);
         if done.is_ready() {
-            // Outside an `observe` scope (a background connect) there is no
-            // attempt to mark.
-            let _ = OPENED.try_with(|opened| opened.set(true));
+            mark();
         }
         done
+    }
+}
+
+impl<F> Drop for MarkWhenDone<F> {
+    fn drop(&mut self) {
+        mark();
     }
 }
 

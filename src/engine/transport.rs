@@ -325,4 +325,85 @@ mod tests {
         );
         Ok(())
     }
+
+    fn read_head(socket: &mut std::net::TcpStream) -> std::io::Result<()> {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if socket.read(&mut byte)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            head.push(byte[0]);
+        }
+        Ok(())
+    }
+
+    /// The server answers one request, closes that connection when the
+    /// next request arrives, and answers on the next connection: a GET is
+    /// sent again there, a POST fails. Returns the connections it accepted.
+    async fn stale_second_request(
+        method: Method,
+    ) -> Result<(bool, usize), Box<dyn std::error::Error>> {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let server = std::thread::spawn(move || -> std::io::Result<usize> {
+            let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            let (mut first, _) = listener.accept()?;
+            read_head(&mut first)?;
+            first.write_all(ok)?;
+            read_head(&mut first)?;
+            drop(first);
+            listener.set_nonblocking(true)?;
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            let mut accepted = 1;
+            while std::time::Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((mut socket, _)) => {
+                        socket.set_nonblocking(false)?;
+                        accepted += 1;
+                        read_head(&mut socket)?;
+                        socket.write_all(ok)?;
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            Ok(accepted)
+        });
+        let transport = Transport::new()?;
+        let request = |method: Method| -> Result<OutgoingRequest, url::ParseError> {
+            Ok(OutgoingRequest {
+                method,
+                url: Url::parse(&format!("http://{addr}/"))?,
+                headers: HeaderMap::new(),
+                body: OutgoingBody::Empty,
+                follow_redirects: true,
+                retries: 0,
+            })
+        };
+        transport
+            .send(&request(Method::GET)?)
+            .await
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = transport.send(&request(method)?).await;
+        let accepted = tokio::task::spawn_blocking(move || server.join())
+            .await?
+            .map_err(|_| "the server thread panicked")??;
+        Ok((second.is_ok(), accepted))
+    }
+
+    #[tokio::test]
+    async fn a_get_whose_pooled_connection_dies_is_sent_again_on_a_new_one() -> TestResult {
+        assert_eq!(stale_second_request(Method::GET).await?, (true, 2));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_post_whose_pooled_connection_dies_is_not() -> TestResult {
+        assert_eq!(stale_second_request(Method::POST).await?, (false, 1));
+        Ok(())
+    }
 }
