@@ -54,6 +54,10 @@ module.exports = {
 		what: 'HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY (and lower-case names) are honoured; balena-request ignores them and always connects directly',
 		why: 'balena users behind corporate proxies have asked for this for years; the rules are curl\'s, NO_PROXY=* turns it off, and a failing proxy is named in the error (__test__/proxy.spec.js)',
 	},
+	staleConnectionResent: {
+		what: 'a GET, HEAD, OPTIONS, PUT, DELETE or TRACE whose reused keep-alive connection the server closes as the request arrives is sent once more on a new connection; balena-request fails it (`fetch failed`, `socket hang up`)',
+		why: "that is the race of the server's idle timeout with our reuse of the connection: the request never reached the application, so an idempotent one may be sent again (RFC 9110 9.2.2), as curl does. Never a POST or PATCH, never on a connection opened for the request, never after the response head (__test__/faults-keepalive.spec.js)",
+	},
 	http2OverTls: {
 		what: 'over https, HTTP/2 is used when the server offers it (ALPN h2); balena-request always speaks HTTP/1.1',
 		why: 'one multiplexed connection per host instead of a pool; responses, headers and bodies are the same to the caller (__test__/tls-trust.spec.js)',

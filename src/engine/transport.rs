@@ -1,15 +1,19 @@
 //! The transport: one pooled reqwest client (keep-alive, HTTP/2 when the
 //! server offers it over TLS, rustls configured in `tls.rs`, proxies from
 //! `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` decided in `proxy.rs`), redirects
-//! followed here, and `retries` on network-level failures.
+//! followed here, `retries` on network-level failures, and one silent
+//! re-send of an idempotent request whose pooled connection died as it
+//! arrived (`stale_connection.rs`).
 
 use super::net_error::NetError;
+use super::new_connection::{self, MarkNewConnections};
 use super::proxy::{self, ProxyRoutes};
 use super::redirect::{is_redirect, next_headers, next_method, MAX_REDIRECTS};
+use super::stale_connection;
 use super::tls;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
-use reqwest::{Client, Method, Response};
+use reqwest::{Client, Method, RequestBuilder, Response};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +83,10 @@ impl TransportError {
 
 pub struct Transport {
     client: Client,
+    /// Keeps no idle connection, so that every request it sends goes over a
+    /// connection opened for it: the re-send after a pooled connection died
+    /// must not meet another connection in the same state.
+    unpooled: Client,
     proxies: Arc<ProxyRoutes>,
 }
 
@@ -90,22 +98,42 @@ impl Transport {
 
     pub fn with_proxies(proxies: ProxyRoutes) -> Result<Transport, String> {
         let proxies = Arc::new(proxies);
-        let mut builder = Client::builder()
+        let tls = tls::client_config()?;
+        let client = Transport::client_builder(tls.clone(), &proxies)
+            .pool_idle_timeout(Duration::from_secs(30))
+            // Tells `new_connection::observe` which attempts opened a
+            // connection (a pooled one does not pass through the connector).
+            .connector_layer(MarkNewConnections);
+        let unpooled = Transport::client_builder(tls, &proxies).pool_max_idle_per_host(0);
+        let build = |builder: reqwest::ClientBuilder| {
+            builder
+                .build()
+                .map_err(|e| format!("cannot start the HTTP client: {e}"))
+        };
+        Ok(Transport {
+            client: build(client)?,
+            unpooled: build(unpooled)?,
+            proxies,
+        })
+    }
+
+    fn client_builder(
+        tls: rustls::ClientConfig,
+        proxies: &Arc<ProxyRoutes>,
+    ) -> reqwest::ClientBuilder {
+        let builder = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(60))
-            .tls_backend_preconfigured(tls::client_config()?)
+            .tls_backend_preconfigured(tls)
             // reqwest's own reading of the proxy variables is replaced by
             // ours, so that we know which proxy served each request.
             .no_proxy();
-        if !proxies.is_empty() {
-            builder = builder.proxy(Arc::clone(&proxies).into_reqwest());
+        if proxies.is_empty() {
+            builder
+        } else {
+            builder.proxy(Arc::clone(proxies).into_reqwest())
         }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-        Ok(Transport { client, proxies })
     }
 
     /// A network error, naming the proxy the request went through if any
@@ -122,6 +150,8 @@ impl Transport {
 
     /// Sends, following redirects when asked, and sends again after a
     /// network-level failure up to `retries` times (never after a status).
+    /// Each hop of each of these sends may also be re-sent once on a new
+    /// connection (`send_hop`); that one does not count against `retries`.
     pub async fn send(&self, request: &OutgoingRequest) -> Result<Response, TransportError> {
         let mut attempt = 0;
         loop {
@@ -139,27 +169,17 @@ impl Transport {
         let mut redirected_headers: Option<HeaderMap> = None;
         let mut with_body = true;
         for hop in 0..=MAX_REDIRECTS {
-            let mut builder = self.client.request(method.clone(), url.clone());
-            let mut hop_headers = redirected_headers
-                .as_ref()
-                .unwrap_or(&request.headers)
-                .clone();
-            if with_body {
-                match &request.body {
-                    OutgoingBody::Empty => {}
-                    OutgoingBody::Bytes(bytes) => builder = builder.body(bytes.clone()),
-                    OutgoingBody::Multipart(parts) => {
-                        // The form sets its own Content-Type with the boundary.
-                        hop_headers.remove(CONTENT_TYPE);
-                        builder = builder.multipart(build_form(parts)?);
-                    }
-                }
-            }
-            let response = builder
-                .headers(hop_headers)
-                .send()
-                .await
-                .map_err(|e| self.network_error(&url, &e))?;
+            let hop_request = Hop {
+                method: &method,
+                url: &url,
+                headers: redirected_headers.as_ref().unwrap_or(&request.headers),
+                body: if with_body {
+                    &request.body
+                } else {
+                    &OutgoingBody::Empty
+                },
+            };
+            let response = self.send_hop(&hop_request).await?;
             let status = response.status().as_u16();
             if !request.follow_redirects || !is_redirect(status) {
                 return Ok(response);
@@ -184,6 +204,53 @@ impl Transport {
             url = next;
         }
         Err(TransportError::TooManyRedirects(request.url.to_string()))
+    }
+
+    /// One request of a redirect chain. If it went over a pooled connection
+    /// that the server closed as it arrived, an idempotent one is sent once
+    /// more over a connection opened for it (`stale_connection.rs`); the
+    /// caller sees only the second outcome.
+    async fn send_hop(&self, hop: &Hop<'_>) -> Result<Response, TransportError> {
+        let attempt = hop.build(&self.client)?.send();
+        let (result, origin) = new_connection::observe(attempt).await;
+        let first_error = match result {
+            Ok(response) => return Ok(response),
+            Err(e) => self.network_error(hop.url, &e),
+        };
+        match &first_error {
+            TransportError::Network(net)
+                if stale_connection::resend_on_new_connection(hop.method, origin, net) => {}
+            _ => return Err(first_error),
+        }
+        hop.build(&self.unpooled)?
+            .send()
+            .await
+            .map_err(|e| self.network_error(hop.url, &e))
+    }
+}
+
+/// What one request of a redirect chain sends.
+struct Hop<'a> {
+    method: &'a Method,
+    url: &'a Url,
+    headers: &'a HeaderMap,
+    body: &'a OutgoingBody,
+}
+
+impl Hop<'_> {
+    fn build(&self, client: &Client) -> Result<RequestBuilder, TransportError> {
+        let mut builder = client.request(self.method.clone(), self.url.clone());
+        let mut headers = self.headers.clone();
+        match self.body {
+            OutgoingBody::Empty => {}
+            OutgoingBody::Bytes(bytes) => builder = builder.body(bytes.clone()),
+            OutgoingBody::Multipart(parts) => {
+                // The form sets its own Content-Type with the boundary.
+                headers.remove(CONTENT_TYPE);
+                builder = builder.multipart(build_form(parts)?);
+            }
+        }
+        Ok(builder.headers(headers))
     }
 }
 
@@ -256,6 +323,87 @@ mod tests {
             matches!(closed, Ok(Ok(true))),
             "the server should see the connection close"
         );
+        Ok(())
+    }
+
+    fn read_head(socket: &mut std::net::TcpStream) -> std::io::Result<()> {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if socket.read(&mut byte)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            head.push(byte[0]);
+        }
+        Ok(())
+    }
+
+    /// The server answers one request, closes that connection when the
+    /// next request arrives, and answers on the next connection: a GET is
+    /// sent again there, a POST fails. Returns the connections it accepted.
+    async fn stale_second_request(
+        method: Method,
+    ) -> Result<(bool, usize), Box<dyn std::error::Error>> {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let server = std::thread::spawn(move || -> std::io::Result<usize> {
+            let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            let (mut first, _) = listener.accept()?;
+            read_head(&mut first)?;
+            first.write_all(ok)?;
+            read_head(&mut first)?;
+            drop(first);
+            listener.set_nonblocking(true)?;
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            let mut accepted = 1;
+            while std::time::Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((mut socket, _)) => {
+                        socket.set_nonblocking(false)?;
+                        accepted += 1;
+                        read_head(&mut socket)?;
+                        socket.write_all(ok)?;
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            Ok(accepted)
+        });
+        let transport = Transport::new()?;
+        let request = |method: Method| -> Result<OutgoingRequest, url::ParseError> {
+            Ok(OutgoingRequest {
+                method,
+                url: Url::parse(&format!("http://{addr}/"))?,
+                headers: HeaderMap::new(),
+                body: OutgoingBody::Empty,
+                follow_redirects: true,
+                retries: 0,
+            })
+        };
+        transport
+            .send(&request(Method::GET)?)
+            .await
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = transport.send(&request(method)?).await;
+        let accepted = tokio::task::spawn_blocking(move || server.join())
+            .await?
+            .map_err(|_| "the server thread panicked")??;
+        Ok((second.is_ok(), accepted))
+    }
+
+    #[tokio::test]
+    async fn a_get_whose_pooled_connection_dies_is_sent_again_on_a_new_one() -> TestResult {
+        assert_eq!(stale_second_request(Method::GET).await?, (true, 2));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_post_whose_pooled_connection_dies_is_not() -> TestResult {
+        assert_eq!(stale_second_request(Method::POST).await?, (false, 1));
         Ok(())
     }
 }
