@@ -9,7 +9,7 @@ const https = require('https');
 const net = require('net');
 const { startServer, json } = require('./helpers/server');
 const { startForwardProxy } = require('./helpers/forward-proxy');
-const { CertFactory, hasOpenssl } = require('./helpers/tls-trust-certs');
+const { CertFactory, hasOpenssl } = require('./helpers/certificates');
 const { requestInChild } = require('./helpers/env-request');
 const allowed = require('./differential/allowed-differences');
 

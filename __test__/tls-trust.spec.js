@@ -5,7 +5,7 @@
 // we refuse, for the same reason.
 const http2 = require('http2');
 const https = require('https');
-const { CertFactory, hasOpenssl } = require('./helpers/tls-trust-certs');
+const { CertFactory, hasOpenssl } = require('./helpers/certificates');
 const { requestInChild } = require('./helpers/env-request');
 const allowed = require('./differential/allowed-differences');
 

@@ -250,7 +250,7 @@ mod tests {
         })
     }
 
-    // Made with __test__/helpers/tls-trust-certs.js (openssl, P-256), all
+    // Made with __test__/helpers/certificates.js (openssl, P-256), all
     // valid from 2025-01-01 to 2035-01-01.
     /// Self-signed, CA:TRUE, SAN DNS:localhost IP:127.0.0.1.
     const CA_AS_SERVER: &str = "-----BEGIN CERTIFICATE-----
