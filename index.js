@@ -66,6 +66,7 @@ function getRequest(factoryOptions = {}) {
 		nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1;
 		const call = new Call(id, isStream, callerOptions, options, debugRequest);
 		calls.set(id, call);
+		let succeeded = false;
 		try {
 			const requestHooks = hasPhaseHooks(self.interceptors, 'request', 'requestError');
 			const responseHooks = hasPhaseHooks(self.interceptors, 'response', 'responseError');
@@ -93,9 +94,19 @@ function getRequest(factoryOptions = {}) {
 			call.arm(engine, Number(options.timeout) || 0, options.signal);
 			const settled = await settling;
 			call.disarm();
-			return call.settle(settled);
+			try {
+				const result = call.settle(settled);
+				succeeded = true;
+				return result;
+			} catch (err) {
+				// A streamed body whose source failed aborted the request:
+				// the caller gets the source's own error.
+				throw call.upload?.error() ?? err;
+			}
 		} finally {
 			call.disarm();
+			call.upload?.discard(!succeeded);
+			call.downloadProgress?.stop(succeeded);
 			calls.delete(id);
 		}
 	}

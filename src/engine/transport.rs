@@ -11,6 +11,7 @@ use super::proxy::{self, ProxyRoutes};
 use super::redirect::{is_redirect, next_headers, next_method, MAX_REDIRECTS};
 use super::stale_connection;
 use super::tls;
+use super::upload::UploadChannel;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, Method, RequestBuilder, Response};
@@ -23,6 +24,19 @@ pub enum OutgoingBody {
     Empty,
     Bytes(Bytes),
     Multipart(Vec<FormPart>),
+    /// Written while it is sent (`upload.rs`); sent again only if its
+    /// producer can start over.
+    Stream(Arc<UploadChannel>),
+}
+
+impl OutgoingBody {
+    /// Whether the request can go out once more with its whole body.
+    fn can_resend(&self) -> bool {
+        match self {
+            OutgoingBody::Stream(channel) => channel.can_open(),
+            _ => true,
+        }
+    }
 }
 
 pub struct FormPart {
@@ -156,7 +170,11 @@ impl Transport {
         let mut attempt = 0;
         loop {
             match self.send_following(request).await {
-                Err(TransportError::Network(_)) if attempt < request.retries => attempt += 1,
+                Err(TransportError::Network(_))
+                    if attempt < request.retries && request.body.can_resend() =>
+                {
+                    attempt += 1
+                }
                 result => return result,
             }
         }
@@ -219,7 +237,8 @@ impl Transport {
         };
         match &first_error {
             TransportError::Network(net)
-                if stale_connection::resend_on_new_connection(hop.method, origin, net) => {}
+                if stale_connection::resend_on_new_connection(hop.method, origin, net)
+                    && hop.body.can_resend() => {}
             _ => return Err(first_error),
         }
         hop.build(&self.unpooled)?
@@ -248,6 +267,12 @@ impl Hop<'_> {
                 // The form sets its own Content-Type with the boundary.
                 headers.remove(CONTENT_TYPE);
                 builder = builder.multipart(build_form(parts)?);
+            }
+            OutgoingBody::Stream(channel) => {
+                let stream = channel
+                    .open()
+                    .map_err(|e| TransportError::Invalid(e.to_string()))?;
+                builder = builder.body(stream.into_body());
             }
         }
         Ok(builder.headers(headers))
