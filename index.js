@@ -12,6 +12,7 @@ const utils = require('./utils');
 const { Call } = require('./lib/call');
 const { createHost, hasPhaseHooks } = require('./lib/host');
 const { wireForCall } = require('./lib/wire');
+const { forward: forwardRequest } = require('./lib/forward');
 const { validateOptions, validateFactoryOptions } = require('./lib/validate');
 
 function prepareDefaults(options, retries) {
@@ -48,7 +49,7 @@ function getRequest(factoryOptions = {}) {
 	let nextId = 1;
 	const debugRequest = debug ? (options, response) => utils.debugRequest(options, response) : () => {};
 
-	const self = { send, stream, interceptors, refreshToken };
+	const self = { send, stream, interceptors, refreshToken, forward };
 	const engine = new Engine(
 		createHost({
 			auth,
@@ -126,6 +127,14 @@ function getRequest(factoryOptions = {}) {
 	/** Streams a response body: resolves with a Readable (`progress` events, `.mime`). */
 	function stream(options) {
 		return run(options == null ? {} : options, true);
+	}
+
+	/**
+	 * Proxies an incoming `http.IncomingMessage` to `baseUrl` + `url` and
+	 * streams the reply into the `http.ServerResponse` (lib/forward.js).
+	 */
+	function forward(req, res, options) {
+		return forwardRequest(self, req, res, options);
 	}
 
 	/** Refreshes the token with `/user/v1/refresh-token`; resolves with the new key. */
