@@ -176,6 +176,8 @@ describe('a 1 GiB upload from a file', () => {
 		});
 		await new Promise((resolve) => hashing.listen(0, '127.0.0.1', resolve));
 		try {
+			// The instance (its HTTP client, TLS roots) exists before the baseline.
+			const request = getRequest();
 			global.gc?.();
 			const before = process.memoryUsage().rss;
 			let peak = before;
@@ -183,7 +185,7 @@ describe('a 1 GiB upload from a file', () => {
 				peak = Math.max(peak, process.memoryUsage().rss);
 			}, 20);
 			let progress;
-			const { body } = await getRequest().send({
+			const { body } = await request.send({
 				url: `http://127.0.0.1:${hashing.address().port}/`,
 				method: 'PUT',
 				body: fs.createReadStream(file),
@@ -230,6 +232,16 @@ describe('progress', () => {
 			expect(events[i].at - events[i - 1].at).toBeGreaterThanOrEqual(90);
 		}
 		expect(events[events.length - 1]).toMatchObject({ loadedBytes: 12000, total: 12000 });
+	});
+
+	it('onUploadProgress with a whole body (JSON): sent with its length, reported at the end', async () => {
+		const events = [];
+		const value = { name: 'x'.repeat(200 * 1024) };
+		const expected = Buffer.from(JSON.stringify(value));
+		const { body } = await post(value, { onUploadProgress: (event) => events.push(event) });
+		expect(body).toEqual({ length: expected.length, sha256: sha256(expected), contentLength: String(expected.length), transferEncoding: null });
+		expect(server.last().headers['content-type']).toBe('application/json');
+		expect(events[events.length - 1]).toEqual({ loadedBytes: expected.length, total: expected.length });
 	});
 
 	it('onUploadProgress: total undefined when unknown', async () => {

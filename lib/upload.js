@@ -94,7 +94,10 @@ function progressReporter(callback, total) {
 	};
 	return {
 		add(loadedBytes) {
-			if (loadedBytes > 0 && Date.now() - last >= PROGRESS_INTERVAL_MS) {
+			// The last byte of a known total is reported at once: with a
+			// Content-Length the request may complete (and the call settle)
+			// before the source says it has ended.
+			if (loadedBytes > 0 && (loadedBytes === total || Date.now() - last >= PROGRESS_INTERVAL_MS)) {
 				report(loadedBytes);
 			}
 		},
@@ -229,4 +232,13 @@ function watchDownload(callback) {
 	};
 }
 
-module.exports = { isStreamBody, startUpload, progressReporter, watchDownload };
+/** A whole body as a body function of 64 KiB slices (re-sendable). */
+const SLICE = 64 * 1024;
+const inSlices = (bytes) =>
+	async function* slices() {
+		for (let at = 0; at < bytes.length; at += SLICE) {
+			yield bytes.subarray(at, at + SLICE);
+		}
+	};
+
+module.exports = { isStreamBody, startUpload, progressReporter, watchDownload, inSlices };

@@ -25,7 +25,7 @@ const WIRE_DOWNLOAD_PROGRESS = 13;
  */
 const PASS_THROUGH = Symbol('balena-request-native.passThrough');
 
-const { isStreamBody, startUpload, watchDownload } = require('./upload');
+const { isStreamBody, startUpload, watchDownload, inSlices } = require('./upload');
 
 const isFile = (value) =>
 	typeof Blob !== 'undefined' && value instanceof Blob && typeof value.name === 'string';
@@ -45,6 +45,10 @@ function bodyToWire(body) {
 	}
 	return String(body);
 }
+
+/** Whether a body is an object holding files (sent as a multipart form). */
+const hasFiles = (body) =>
+	body != null && typeof body === 'object' && !ArrayBuffer.isView(body) && Object.values(body).some(isFile);
 
 async function formParts(entries) {
 	return Promise.all(
@@ -205,16 +209,31 @@ function toWire(options, stream, call) {
 		call.downloadProgress = watchDownload(options.onDownloadProgress);
 		wire[WIRE_DOWNLOAD_PROGRESS] = call.downloadProgress.id;
 	}
-	if (streamed) {
-		return startUpload(body, { onUploadProgress: options.onUploadProgress, contentLength: declaredLength }).then(
-			(upload) => {
+	let upload = streamed ? body : undefined;
+	let uploadLength = declaredLength;
+	if (
+		!streamed &&
+		typeof options.onUploadProgress === 'function' &&
+		wire[WIRE_BODY] !== undefined &&
+		!hasFiles(options.body)
+	) {
+		// A whole body with a progress callback goes through the upload
+		// channel in slices, so that progress follows the socket.
+		const bytes = typeof wire[WIRE_BODY] === 'string' ? Buffer.from(wire[WIRE_BODY]) : wire[WIRE_BODY];
+		upload = inSlices(bytes);
+		uploadLength = declaredLength ?? bytes.length;
+		wire[WIRE_BODY] = undefined;
+	}
+	if (upload !== undefined) {
+		return startUpload(upload, { onUploadProgress: options.onUploadProgress, contentLength: uploadLength }).then(
+			(started) => {
 				if (call !== undefined) {
-					call.upload = upload;
+					call.upload = started;
 				}
-				wire[WIRE_UPLOAD] = upload.id;
-				if (declaredLength === undefined && upload.contentLength !== undefined) {
-					// A whole file: its size, so that it is not sent chunked.
-					flatHeaders.push('content-length', String(upload.contentLength));
+				wire[WIRE_UPLOAD] = started.id;
+				if (declaredLength === undefined && started.contentLength !== undefined) {
+					// A whole file or body: its size, so that it is not sent chunked.
+					flatHeaders.push('content-length', String(started.contentLength));
 				}
 				return wire;
 			},

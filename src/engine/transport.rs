@@ -369,6 +369,14 @@ mod tests {
     async fn stale_second_request(
         method: Method,
     ) -> Result<(bool, usize), Box<dyn std::error::Error>> {
+        stale_second_request_with(method, OutgoingBody::Empty).await
+    }
+
+    /// The same, the second request carrying `body`.
+    async fn stale_second_request_with(
+        method: Method,
+        body: OutgoingBody,
+    ) -> Result<(bool, usize), Box<dyn std::error::Error>> {
         use std::io::Write;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
@@ -396,24 +404,25 @@ mod tests {
             Ok(accepted)
         });
         let transport = Transport::new()?;
-        let request = |method: Method| -> Result<OutgoingRequest, url::ParseError> {
-            Ok(OutgoingRequest {
-                method,
-                url: Url::parse(&format!("http://{addr}/"))?,
-                headers: HeaderMap::new(),
-                body: OutgoingBody::Empty,
-                follow_redirects: true,
-                retries: 0,
-            })
-        };
+        let request =
+            |method: Method, body: OutgoingBody| -> Result<OutgoingRequest, url::ParseError> {
+                Ok(OutgoingRequest {
+                    method,
+                    url: Url::parse(&format!("http://{addr}/"))?,
+                    headers: HeaderMap::new(),
+                    body,
+                    follow_redirects: true,
+                    retries: 0,
+                })
+            };
         transport
-            .send(&request(Method::GET)?)
+            .send(&request(Method::GET, OutgoingBody::Empty)?)
             .await
             .map_err(|e| e.to_string())?
             .bytes()
             .await?;
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let second = transport.send(&request(method)?).await;
+        let second = transport.send(&request(method, body)?).await;
         let accepted = tokio::task::spawn_blocking(move || server.join())
             .await?
             .map_err(|_| "the server thread panicked")??;
@@ -429,6 +438,42 @@ mod tests {
     #[tokio::test]
     async fn a_post_whose_pooled_connection_dies_is_not() -> TestResult {
         assert_eq!(stale_second_request(Method::POST).await?, (false, 1));
+        Ok(())
+    }
+
+    /// A stream body (its producer writes `body` at once for each
+    /// generation it is asked for, if `renewable`).
+    fn stream_body(renewable: bool) -> OutgoingBody {
+        use super::super::upload::{Renew, UploadChannel};
+        use std::sync::{OnceLock, Weak};
+        let slot: Arc<OnceLock<Weak<UploadChannel>>> = Arc::new(OnceLock::new());
+        let producer = Arc::clone(&slot);
+        let renew: Option<Renew> = renewable.then(|| -> Renew {
+            Box::new(move |generation| {
+                if let Some(channel) = producer.get().and_then(Weak::upgrade) {
+                    channel.write(generation, || Bytes::from_static(b"body"));
+                    channel.finish(generation);
+                }
+            })
+        });
+        let channel = UploadChannel::new(renew);
+        let _ = slot.set(Arc::downgrade(&channel));
+        channel.write(0, || Bytes::from_static(b"body"));
+        channel.finish(0);
+        OutgoingBody::Stream(channel)
+    }
+
+    #[tokio::test]
+    async fn a_put_with_a_plain_stream_is_not_sent_again() -> TestResult {
+        let outcome = stale_second_request_with(Method::PUT, stream_body(false)).await?;
+        assert_eq!(outcome, (false, 1));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_put_with_a_renewable_stream_is_sent_again_with_a_fresh_body() -> TestResult {
+        let outcome = stale_second_request_with(Method::PUT, stream_body(true)).await?;
+        assert_eq!(outcome, (true, 2));
         Ok(())
     }
 }
