@@ -33,6 +33,42 @@ interface BalenaRequestOptions {
 	 * Not in balena-request.
 	 */
 	maxResponseSize?: number;
+	/**
+	 * Called while a body is sent, at most every ~100 ms and once at the
+	 * end; `total` is undefined when the length is unknown. Not in
+	 * balena-request. See `BalenaRequestBodySource` for streamed bodies.
+	 */
+	onUploadProgress?: (progress: BalenaRequestTransferProgress) => void;
+	/** send() only: the same while the response body arrives. Not in balena-request. */
+	onDownloadProgress?: (progress: BalenaRequestTransferProgress) => void;
+}
+
+interface BalenaRequestTransferProgress {
+	loadedBytes: number;
+	total?: number;
+}
+
+/**
+ * A streamed request body (`body` of send() and stream()): sent as it is
+ * read, with backpressure. A function is called for the stream, and again
+ * whenever the body must be re-sent (a 307/308 redirect); a plain stream
+ * that would have to be re-sent fails the call instead.
+ */
+type BalenaRequestBodyChunks =
+	| Stream.Readable
+	| ReadableStream<Uint8Array>
+	| AsyncIterable<Uint8Array | string>;
+type BalenaRequestBodySource =
+	| BalenaRequestBodyChunks
+	| (() => BalenaRequestBodyChunks | Promise<BalenaRequestBodyChunks>);
+
+/** `request.forward(req, res, options)`; each defaults to the incoming request's. */
+interface BalenaRequestForwardOptions {
+	url?: string;
+	baseUrl?: string;
+	method?: string;
+	headers?: Record<string, string | string[] | undefined>;
+	body?: BalenaRequestBodySource | string | Uint8Array;
 }
 
 interface BalenaRequestResponse<T = any> extends Omit<Response, 'body'> {
@@ -99,6 +135,17 @@ interface BalenaRequest {
 	stream: (options: BalenaRequestOptions) => Promise<BalenaRequestStreamResult>;
 	interceptors: Interceptor[];
 	refreshToken: (options: Pick<BalenaRequestOptions, 'baseUrl'>) => Promise<string>;
+	/**
+	 * Proxies an incoming Node request to `baseUrl` + `url` (default: its
+	 * own URL) and streams the reply, untouched, into `res`. Resolves when
+	 * the reply is complete. Not in balena-request (optional here so that
+	 * balena-request's type still fits this one).
+	 */
+	forward?: (
+		req: import('http').IncomingMessage,
+		res: import('http').ServerResponse,
+		options?: BalenaRequestForwardOptions,
+	) => Promise<void>;
 }
 
 declare function getRequest(options: RequestFactoryOptions): BalenaRequest;

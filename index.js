@@ -12,6 +12,7 @@ const utils = require('./utils');
 const { Call } = require('./lib/call');
 const { createHost, hasPhaseHooks } = require('./lib/host');
 const { wireForCall } = require('./lib/wire');
+const { forward: forwardRequest } = require('./lib/forward');
 const { validateOptions, validateFactoryOptions } = require('./lib/validate');
 
 function prepareDefaults(options, retries) {
@@ -48,7 +49,7 @@ function getRequest(factoryOptions = {}) {
 	let nextId = 1;
 	const debugRequest = debug ? (options, response) => utils.debugRequest(options, response) : () => {};
 
-	const self = { send, stream, interceptors, refreshToken };
+	const self = { send, stream, interceptors, refreshToken, forward };
 	const engine = new Engine(
 		createHost({
 			auth,
@@ -66,6 +67,7 @@ function getRequest(factoryOptions = {}) {
 		nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1;
 		const call = new Call(id, isStream, callerOptions, options, debugRequest);
 		calls.set(id, call);
+		let succeeded = false;
 		try {
 			const requestHooks = hasPhaseHooks(self.interceptors, 'request', 'requestError');
 			const responseHooks = hasPhaseHooks(self.interceptors, 'response', 'responseError');
@@ -93,9 +95,19 @@ function getRequest(factoryOptions = {}) {
 			call.arm(engine, Number(options.timeout) || 0, options.signal);
 			const settled = await settling;
 			call.disarm();
-			return call.settle(settled);
+			try {
+				const result = call.settle(settled);
+				succeeded = true;
+				return result;
+			} catch (err) {
+				// A streamed body whose source failed aborted the request:
+				// the caller gets the source's own error.
+				throw call.upload?.error() ?? err;
+			}
 		} finally {
 			call.disarm();
+			call.upload?.discard(!succeeded);
+			call.downloadProgress?.stop(succeeded);
 			calls.delete(id);
 		}
 	}
@@ -115,6 +127,14 @@ function getRequest(factoryOptions = {}) {
 	/** Streams a response body: resolves with a Readable (`progress` events, `.mime`). */
 	function stream(options) {
 		return run(options == null ? {} : options, true);
+	}
+
+	/**
+	 * Proxies an incoming `http.IncomingMessage` to `baseUrl` + `url` and
+	 * streams the reply into the `http.ServerResponse` (lib/forward.js).
+	 */
+	function forward(req, res, options) {
+		return forwardRequest(self, req, res, options);
 	}
 
 	/** Refreshes the token with `/user/v1/refresh-token`; resolves with the new key. */

@@ -12,6 +12,7 @@ const {
 const { toHeaders, decodeBody, responseObject, contentTypeOf } = require('./response');
 const { DownloadStream } = require('./readable');
 const { sendNetworkError, streamRequestError, streamAborted } = require('./errors');
+const { PASS_THROUGH } = require('./wire');
 
 const abortError = (signal) =>
 	signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
@@ -218,7 +219,8 @@ class Call {
 	streamResult(raw) {
 		const headers = toHeaders(raw.headers);
 		const response = responseObject(raw, this.requestOptions.headers, headers);
-		if (raw.status >= 400) {
+		// forward() passes every status on as it came.
+		if (raw.status >= 400 && this.options[PASS_THROUGH] !== true) {
 			this.debugRequest(this.callerOptions, response);
 			throw new BalenaRequestError(raw.errorText, raw.status);
 		}

@@ -15,6 +15,17 @@ const UNSUPPORTED_REQUEST_PARAMS = [
 
 const WIRE_BODY = 5;
 const WIRE_FORM = 6;
+const WIRE_UPLOAD = 11;
+const WIRE_DOWNLOAD_PROGRESS = 13;
+
+/**
+ * Set (to true) on the options of a `forward()` call: the reply comes back
+ * as it came (not decoded, any status as a stream) and the request carries
+ * no header of ours.
+ */
+const PASS_THROUGH = Symbol('balena-request-native.passThrough');
+
+const { isStreamBody, startUpload, watchDownload, inSlices } = require('./upload');
 
 const isFile = (value) =>
 	typeof Blob !== 'undefined' && value instanceof Blob && typeof value.name === 'string';
@@ -34,6 +45,10 @@ function bodyToWire(body) {
 	}
 	return String(body);
 }
+
+/** Whether a body is an object holding files (sent as a multipart form). */
+const hasFiles = (body) =>
+	body != null && typeof body === 'object' && !ArrayBuffer.isView(body) && Object.values(body).some(isFile);
 
 async function formParts(entries) {
 	return Promise.all(
@@ -104,10 +119,11 @@ function retriesOf(value) {
 /**
  * @param options the request options (after defaults and hooks)
  * @param stream whether this is a `stream()` call
+ * @param call the call, which keeps a streamed body's upload (lib/upload.js)
  * @returns the wire request (an array, see below), or a Promise of it when
- *   a body holds files
+ *   a body holds files or is a stream
  */
-function toWire(options, stream) {
+function toWire(options, stream, call) {
 	// Upstream reads `options.url` whatever a request hook returned: nothing
 	// is its TypeError (with a message that says more here), any other value
 	// has no url.
@@ -125,11 +141,15 @@ function toWire(options, stream) {
 		headers = {};
 	}
 	let body = options.body;
-	if (options.json && body) {
+	const streamed = isStreamBody(body);
+	const passThrough = options[PASS_THROUGH] === true;
+	if (options.json && body && !streamed) {
 		body = JSON.stringify(body);
 		headers['Content-Type'] = 'application/json';
 	}
-	if (stream) {
+	if (passThrough) {
+		// The client's own Accept-Encoding (or none), as it asked.
+	} else if (stream) {
 		headers['Accept-Encoding'] = 'gzip, deflate';
 	} else if (!headers['Accept-Encoding']) {
 		headers['Accept-Encoding'] = 'compress, gzip';
@@ -149,11 +169,17 @@ function toWire(options, stream) {
 	}
 	const flatHeaders = [];
 	let hasContentType = false;
+	let declaredLength;
 	for (const name of Object.keys(headers)) {
 		const value = headers[name];
 		if (value !== undefined) {
-			flatHeaders.push(name, headerValue(name, value));
-			hasContentType = hasContentType || name.toLowerCase() === 'content-type';
+			const text = headerValue(name, value);
+			flatHeaders.push(name, text);
+			const lower = name.toLowerCase();
+			hasContentType = hasContentType || lower === 'content-type';
+			if (lower === 'content-length' && /^\d+$/.test(text)) {
+				declaredLength = Number(text);
+			}
 		}
 	}
 	const impliedType = hasContentType ? undefined : implicitContentType(body);
@@ -169,13 +195,50 @@ function toWire(options, stream) {
 		options.qs ? JSON.stringify(options.qs) : undefined, // qsJson
 		method,
 		flatHeaders, // [name, value, name, value, ...]
-		bodyToWire(body),
+		streamed ? undefined : bodyToWire(body),
 		undefined, // form
 		options.followRedirect !== false, // followRedirect
 		!stream && options.gzip !== false, // decompress
 		retriesOf(options.retries),
 		maxResponseSizeOf(options.maxResponseSize), // maxResponseSize
+		undefined, // upload: the id of a streamed body's NativeUpload
+		passThrough, // passThrough
+		undefined, // downloadProgress: the id of a NativeReceivedBytes
 	];
+	if (!stream && call !== undefined && typeof options.onDownloadProgress === 'function') {
+		call.downloadProgress = watchDownload(options.onDownloadProgress);
+		wire[WIRE_DOWNLOAD_PROGRESS] = call.downloadProgress.id;
+	}
+	let upload = streamed ? body : undefined;
+	let uploadLength = declaredLength;
+	if (
+		!streamed &&
+		typeof options.onUploadProgress === 'function' &&
+		wire[WIRE_BODY] !== undefined &&
+		!hasFiles(options.body)
+	) {
+		// A whole body with a progress callback goes through the upload
+		// channel in slices, so that progress follows the socket.
+		const bytes = typeof wire[WIRE_BODY] === 'string' ? Buffer.from(wire[WIRE_BODY]) : wire[WIRE_BODY];
+		upload = inSlices(bytes);
+		uploadLength = declaredLength ?? bytes.length;
+		wire[WIRE_BODY] = undefined;
+	}
+	if (upload !== undefined) {
+		return startUpload(upload, { onUploadProgress: options.onUploadProgress, contentLength: uploadLength }).then(
+			(started) => {
+				if (call !== undefined) {
+					call.upload = started;
+				}
+				wire[WIRE_UPLOAD] = started.id;
+				if (declaredLength === undefined && started.contentLength !== undefined) {
+					// A whole file or body: its size, so that it is not sent chunked.
+					flatHeaders.push('content-length', String(started.contentLength));
+				}
+				return wire;
+			},
+		);
+	}
 	const raw = options.body;
 	if (raw != null && typeof raw === 'object' && !ArrayBuffer.isView(raw)) {
 		const entries = Object.entries(raw);
@@ -197,7 +260,7 @@ function toWire(options, stream) {
  */
 async function wireForCall(call, options) {
 	try {
-		return await toWire(options, call.stream);
+		return await toWire(options, call.stream, call);
 	} catch (err) {
 		if (err !== null && typeof err === 'object' && !call.stream) {
 			err.requestOptions = options;
@@ -207,4 +270,4 @@ async function wireForCall(call, options) {
 	}
 }
 
-module.exports = { toWire, wireForCall, UNSUPPORTED_REQUEST_PARAMS };
+module.exports = { toWire, wireForCall, UNSUPPORTED_REQUEST_PARAMS, PASS_THROUGH };

@@ -95,4 +95,8 @@ module.exports = {
 		what: 'a send() that fails while reading the body (`TypeError(\'terminated\')`) carries `err.requestOptions`; upstream\'s has none',
 		why: 'kept as it was before: upstream only sets it when fetch() itself rejects, which is an accident of its code; having it does no harm',
 	},
+	streamedBodies: {
+		what: 'a Readable, web ReadableStream, async iterable or function `body` is streamed by send() and stream() whatever `json` says; upstream sends such an object JSON-encoded when `json` is true (the default), and its send() rejects one with `json: false` (fetch wants `duplex`)',
+		why: 'the JSON of a stream object\'s internals is never what a caller meant; streamed uploads are a feature of this package (README, "Streamed request bodies")',
+	},
 };

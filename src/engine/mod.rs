@@ -13,11 +13,13 @@ pub mod new_connection;
 pub mod progress;
 pub mod proxy;
 pub mod qs;
+pub mod received_bytes;
 pub mod redirect;
 pub mod request_headers;
 pub mod stale_connection;
 pub mod tls;
 pub mod transport;
+pub mod upload;
 pub mod url;
 
 #[cfg(test)]

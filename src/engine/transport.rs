@@ -11,6 +11,7 @@ use super::proxy::{self, ProxyRoutes};
 use super::redirect::{is_redirect, next_headers, next_method, MAX_REDIRECTS};
 use super::stale_connection;
 use super::tls;
+use super::upload::UploadChannel;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, Method, RequestBuilder, Response};
@@ -23,6 +24,19 @@ pub enum OutgoingBody {
     Empty,
     Bytes(Bytes),
     Multipart(Vec<FormPart>),
+    /// Written while it is sent (`upload.rs`); sent again only if its
+    /// producer can start over.
+    Stream(Arc<UploadChannel>),
+}
+
+impl OutgoingBody {
+    /// Whether the request can go out once more with its whole body.
+    fn can_resend(&self) -> bool {
+        match self {
+            OutgoingBody::Stream(channel) => channel.can_open(),
+            _ => true,
+        }
+    }
 }
 
 pub struct FormPart {
@@ -156,7 +170,11 @@ impl Transport {
         let mut attempt = 0;
         loop {
             match self.send_following(request).await {
-                Err(TransportError::Network(_)) if attempt < request.retries => attempt += 1,
+                Err(TransportError::Network(_))
+                    if attempt < request.retries && request.body.can_resend() =>
+                {
+                    attempt += 1
+                }
                 result => return result,
             }
         }
@@ -219,7 +237,8 @@ impl Transport {
         };
         match &first_error {
             TransportError::Network(net)
-                if stale_connection::resend_on_new_connection(hop.method, origin, net) => {}
+                if stale_connection::resend_on_new_connection(hop.method, origin, net)
+                    && hop.body.can_resend() => {}
             _ => return Err(first_error),
         }
         hop.build(&self.unpooled)?
@@ -248,6 +267,12 @@ impl Hop<'_> {
                 // The form sets its own Content-Type with the boundary.
                 headers.remove(CONTENT_TYPE);
                 builder = builder.multipart(build_form(parts)?);
+            }
+            OutgoingBody::Stream(channel) => {
+                let stream = channel
+                    .open()
+                    .map_err(|e| TransportError::Invalid(e.to_string()))?;
+                builder = builder.body(stream.into_body());
             }
         }
         Ok(builder.headers(headers))
@@ -344,6 +369,14 @@ mod tests {
     async fn stale_second_request(
         method: Method,
     ) -> Result<(bool, usize), Box<dyn std::error::Error>> {
+        stale_second_request_with(method, OutgoingBody::Empty).await
+    }
+
+    /// The same, the second request carrying `body`.
+    async fn stale_second_request_with(
+        method: Method,
+        body: OutgoingBody,
+    ) -> Result<(bool, usize), Box<dyn std::error::Error>> {
         use std::io::Write;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
@@ -371,24 +404,25 @@ mod tests {
             Ok(accepted)
         });
         let transport = Transport::new()?;
-        let request = |method: Method| -> Result<OutgoingRequest, url::ParseError> {
-            Ok(OutgoingRequest {
-                method,
-                url: Url::parse(&format!("http://{addr}/"))?,
-                headers: HeaderMap::new(),
-                body: OutgoingBody::Empty,
-                follow_redirects: true,
-                retries: 0,
-            })
-        };
+        let request =
+            |method: Method, body: OutgoingBody| -> Result<OutgoingRequest, url::ParseError> {
+                Ok(OutgoingRequest {
+                    method,
+                    url: Url::parse(&format!("http://{addr}/"))?,
+                    headers: HeaderMap::new(),
+                    body,
+                    follow_redirects: true,
+                    retries: 0,
+                })
+            };
         transport
-            .send(&request(Method::GET)?)
+            .send(&request(Method::GET, OutgoingBody::Empty)?)
             .await
             .map_err(|e| e.to_string())?
             .bytes()
             .await?;
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let second = transport.send(&request(method)?).await;
+        let second = transport.send(&request(method, body)?).await;
         let accepted = tokio::task::spawn_blocking(move || server.join())
             .await?
             .map_err(|_| "the server thread panicked")??;
@@ -404,6 +438,42 @@ mod tests {
     #[tokio::test]
     async fn a_post_whose_pooled_connection_dies_is_not() -> TestResult {
         assert_eq!(stale_second_request(Method::POST).await?, (false, 1));
+        Ok(())
+    }
+
+    /// A stream body (its producer writes `body` at once for each
+    /// generation it is asked for, if `renewable`).
+    fn stream_body(renewable: bool) -> OutgoingBody {
+        use super::super::upload::{Renew, UploadChannel};
+        use std::sync::{OnceLock, Weak};
+        let slot: Arc<OnceLock<Weak<UploadChannel>>> = Arc::new(OnceLock::new());
+        let producer = Arc::clone(&slot);
+        let renew: Option<Renew> = renewable.then(|| -> Renew {
+            Box::new(move |generation| {
+                if let Some(channel) = producer.get().and_then(Weak::upgrade) {
+                    channel.write(generation, || Bytes::from_static(b"body"));
+                    channel.finish(generation);
+                }
+            })
+        });
+        let channel = UploadChannel::new(renew);
+        let _ = slot.set(Arc::downgrade(&channel));
+        channel.write(0, || Bytes::from_static(b"body"));
+        channel.finish(0);
+        OutgoingBody::Stream(channel)
+    }
+
+    #[tokio::test]
+    async fn a_put_with_a_plain_stream_is_not_sent_again() -> TestResult {
+        let outcome = stale_second_request_with(Method::PUT, stream_body(false)).await?;
+        assert_eq!(outcome, (false, 1));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_put_with_a_renewable_stream_is_sent_again_with_a_fresh_body() -> TestResult {
+        let outcome = stale_second_request_with(Method::PUT, stream_body(true)).await?;
+        assert_eq!(outcome, (true, 2));
         Ok(())
     }
 }

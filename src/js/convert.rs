@@ -14,6 +14,7 @@ use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
 
 use super::download::NativeDownload;
+use super::upload::{take_received_bytes, take_upload};
 
 #[napi(object, object_to_js = false)]
 pub struct FormPartJs {
@@ -28,8 +29,11 @@ pub struct FormPartJs {
 /// objects, cross the boundary on the hot path: reading an element through
 /// N-API costs a fraction of reading a named property. The order is
 /// `[url, baseUrl, qsJson, method, headers, body, form, followRedirect,
-/// decompress, retries, maxResponseSize]`, with `headers` as `[name, value, name, value, ...]`
-/// and `qsJson` the `JSON.stringify` of `qs` (serialised with qs rules here).
+/// decompress, retries, maxResponseSize, upload, passThrough, downloadProgress]`, with `headers` as
+/// `[name, value, name, value, ...]`, `qsJson` the `JSON.stringify` of `qs`
+/// (serialised with qs rules here), `upload` the id of a `NativeUpload`
+/// (a streamed body, instead of `body`), `passThrough` set by `forward()` and
+/// `downloadProgress` the id of a `NativeReceivedBytes` (`onDownloadProgress`).
 pub type WireJs = (
     String,
     Option<String>,
@@ -42,6 +46,9 @@ pub type WireJs = (
     bool,
     u32,
     Option<f64>,
+    Option<u32>,
+    Option<bool>,
+    Option<u32>,
 );
 
 /// What `index.js` hands over when a call starts: `[stream, url, baseUrl,
@@ -136,6 +143,9 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         decompress,
         retries,
         max_response_size,
+        upload,
+        pass_through,
+        download_progress,
     ) = js;
     let mut flat = flat_headers.into_iter();
     let mut headers = Vec::with_capacity(flat.len() / 2);
@@ -143,6 +153,12 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         headers.push((name, value));
     }
     let body = match (form, body) {
+        _ if upload.is_some() => match upload.and_then(take_upload) {
+            Some(channel) => WireBody::Stream(channel),
+            None => {
+                return Err("the request body stream was already used by another request".into())
+            }
+        },
         (Some(parts), _) => WireBody::Multipart(parts.into_iter().map(form_part).collect()),
         (None, Some(Either::A(text))) => WireBody::Bytes(Bytes::from(text)),
         (None, Some(Either::B(buffer))) => WireBody::Bytes(Bytes::copy_from_slice(&buffer)),
@@ -162,6 +178,8 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         max_response_size: max_response_size
             .filter(|n| n.is_finite() && *n >= 0.0)
             .map_or(DEFAULT_MAX_RESPONSE_SIZE, |n| n as u64),
+        pass_through: pass_through.unwrap_or(false),
+        received: download_progress.and_then(take_received_bytes),
     })
 }
 

@@ -6,6 +6,8 @@ mod convert;
 mod download;
 mod engine;
 mod host;
+mod upload;
 
 pub use download::NativeDownload;
 pub use engine::Engine;
+pub use upload::{NativeReceivedBytes, NativeUpload};

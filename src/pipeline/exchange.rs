@@ -43,10 +43,16 @@ async fn exchange_inner(
     mode: Mode,
 ) -> Result<RawResponse, Failure> {
     let decompress = wire.decompress;
+    let pass_through = wire.pass_through;
+    let received = wire.received.clone();
     let max_response_size = wire.max_response_size;
     let request = to_outgoing(wire, mode)?;
     let started = Instant::now();
     let response = transport.send(&request).await.map_err(from_transport)?;
+    let response = match &received {
+        Some(counter) => counter.count(response),
+        None => response,
+    };
     let duration_ms = started.elapsed().as_millis() as f64;
     let status = response.status().as_u16();
     let headers: Vec<(String, String)> = response
@@ -59,7 +65,7 @@ async fn exchange_inner(
     let encoding = Encoding::from_header(header(&CONTENT_ENCODING));
     let url = response.url().to_string();
     let info = BodyInfo {
-        encoding: if decompress || mode == Mode::Stream {
+        encoding: if !pass_through && (decompress || mode == Mode::Stream) {
             encoding
         } else {
             Encoding::Identity
@@ -74,7 +80,7 @@ async fn exchange_inner(
     };
     let mut download = Download::new(response, info);
 
-    if mode == Mode::Stream && status < 400 {
+    if mode == Mode::Stream && (status < 400 || pass_through) {
         return Ok(RawResponse {
             status,
             headers,
@@ -214,17 +220,20 @@ fn to_outgoing(wire: Wire, mode: Mode) -> Result<OutgoingRequest, Failure> {
             })?;
         request_headers::append(&mut headers, header_name, header_value);
     }
-    request_headers::add_client_defaults(
-        &mut headers,
-        match mode {
-            Mode::Send => Flavour::Fetch,
-            Mode::Stream => Flavour::NodeFetch,
-        },
-    );
+    if !wire.pass_through {
+        request_headers::add_client_defaults(
+            &mut headers,
+            match mode {
+                Mode::Send => Flavour::Fetch,
+                Mode::Stream => Flavour::NodeFetch,
+            },
+        );
+    }
     let body = match wire.body {
         WireBody::None => OutgoingBody::Empty,
         WireBody::Bytes(bytes) => OutgoingBody::Bytes(bytes),
         WireBody::Multipart(parts) => OutgoingBody::Multipart(parts),
+        WireBody::Stream(channel) => OutgoingBody::Stream(channel),
     };
     Ok(OutgoingRequest {
         method,
@@ -267,6 +276,8 @@ mod tests {
             decompress: true,
             retries: 0,
             max_response_size: 1024,
+            pass_through: false,
+            received: None,
         };
         let err = to_outgoing(wire, Mode::Send).err().map(|f| f.kind);
         assert_eq!(err, Some(FailureKind::InvalidRequest));

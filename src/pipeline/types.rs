@@ -4,8 +4,11 @@ use crate::engine::body_format::BodyFormat;
 use crate::engine::download::Download;
 use crate::engine::error_message::ErrorText;
 use crate::engine::net_error::NetError;
+use crate::engine::received_bytes::ReceivedBytes;
 use crate::engine::transport::FormPart;
+use crate::engine::upload::UploadChannel;
 use bytes::Bytes;
+use std::sync::Arc;
 
 use super::exchange::Mode;
 
@@ -45,12 +48,19 @@ pub struct Wire {
     pub retries: u32,
     /// `send()` refuses a decoded body larger than this (`maxResponseSize`).
     pub max_response_size: u64,
+    /// Forwarding (`lib/forward.js`): the body comes back as it came, not
+    /// decoded, and no default header of ours is added to the request.
+    pub pass_through: bool,
+    /// Counts the response body as it arrives (`onDownloadProgress`).
+    pub received: Option<Arc<ReceivedBytes>>,
 }
 
 pub enum WireBody {
     None,
     Bytes(Bytes),
     Multipart(Vec<FormPart>),
+    /// Written by JS while it is sent (`engine/upload.rs`).
+    Stream(Arc<UploadChannel>),
 }
 
 /// What preparation changed in the options; JS applies it to the options
