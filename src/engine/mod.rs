@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod qs;
 pub mod redirect;
 pub mod request_headers;
+pub mod resume;
 pub mod stale_connection;
 pub mod tls;
 pub mod transport;
