@@ -102,6 +102,24 @@ function retriesOf(value) {
 }
 
 /**
+ * stream()'s `resume`: how many times to ask again for the rest of a body
+ * whose connection failed (5 unless `resume: false` or `{ maxAttempts }`).
+ */
+function resumeAttemptsOf(value, stream) {
+	if (!stream || value === false) {
+		return 0;
+	}
+	const n = value != null && typeof value === 'object' ? Math.floor(Number(value.maxAttempts ?? 5)) : 5;
+	return Number.isFinite(n) && n > 0 ? Math.min(n, 0xffffffff) : 0;
+}
+
+/** stream()'s `idleTimeout` in ms, or undefined for none. */
+function idleTimeoutOf(value, stream) {
+	const n = Number(value);
+	return stream && value != null && Number.isFinite(n) && n >= 1 ? Math.floor(n) : undefined;
+}
+
+/**
  * @param options the request options (after defaults and hooks)
  * @param stream whether this is a `stream()` call
  * @returns the wire request (an array, see below), or a Promise of it when
@@ -175,6 +193,8 @@ function toWire(options, stream) {
 		!stream && options.gzip !== false, // decompress
 		retriesOf(options.retries),
 		maxResponseSizeOf(options.maxResponseSize), // maxResponseSize
+		resumeAttemptsOf(options.resume, stream), // resumeAttempts
+		idleTimeoutOf(options.idleTimeout, stream), // idleTimeout
 	];
 	const raw = options.body;
 	if (raw != null && typeof raw === 'object' && !ArrayBuffer.isView(raw)) {

@@ -28,7 +28,7 @@ pub struct FormPartJs {
 /// objects, cross the boundary on the hot path: reading an element through
 /// N-API costs a fraction of reading a named property. The order is
 /// `[url, baseUrl, qsJson, method, headers, body, form, followRedirect,
-/// decompress, retries, maxResponseSize]`, with `headers` as `[name, value, name, value, ...]`
+/// decompress, retries, maxResponseSize, resumeAttempts, idleTimeout]`, with `headers` as `[name, value, name, value, ...]`
 /// and `qsJson` the `JSON.stringify` of `qs` (serialised with qs rules here).
 pub type WireJs = (
     String,
@@ -40,6 +40,8 @@ pub type WireJs = (
     Option<Vec<FormPartJs>>,
     bool,
     bool,
+    u32,
+    Option<f64>,
     u32,
     Option<f64>,
 );
@@ -136,6 +138,8 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         decompress,
         retries,
         max_response_size,
+        resume_attempts,
+        idle_timeout_ms,
     ) = js;
     let mut flat = flat_headers.into_iter();
     let mut headers = Vec::with_capacity(flat.len() / 2);
@@ -162,6 +166,11 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         max_response_size: max_response_size
             .filter(|n| n.is_finite() && *n >= 0.0)
             .map_or(DEFAULT_MAX_RESPONSE_SIZE, |n| n as u64),
+        resume_attempts,
+        // Milliseconds JS checked; 0 or anything else is no limit.
+        idle_timeout_ms: idle_timeout_ms
+            .filter(|n| n.is_finite() && *n >= 1.0)
+            .map(|n| n as u64),
     })
 }
 

@@ -45,6 +45,11 @@ pub struct Wire {
     pub retries: u32,
     /// `send()` refuses a decoded body larger than this (`maxResponseSize`).
     pub max_response_size: u64,
+    /// `stream()`: how many times to ask again for the rest of a body whose
+    /// connection failed (`resume.maxAttempts`; 0 with `resume: false`).
+    pub resume_attempts: u32,
+    /// `stream()`: a body silent this long counts as a failed connection.
+    pub idle_timeout_ms: Option<u64>,
 }
 
 pub enum WireBody {
