@@ -224,6 +224,18 @@ describe('a download cut mid-body resumes', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(750);
 	});
 
+	it('a re-request whose answer does not come within idleTimeout is a failed attempt, and the next one goes on', async () => {
+		const body = crypto.randomBytes(2 * MiB);
+		server = await startServer((socket, req, index) => {
+			if (index === 1) return; // accepts the re-request, never answers
+			serve(socket, body, { start: rangeStart(req) ?? 0, cutAt: index === 0 ? MiB : undefined, headers: RESUMABLE });
+		});
+		const { data, error } = await consume(await request.stream({ url: server.url, idleTimeout: 300 }));
+		expect(error).toBeUndefined();
+		expect(sha256(data)).toBe(sha256(body));
+		expect(server.heads.map((h) => h.headers.range)).toEqual([undefined, `bytes=${MiB}-`, `bytes=${MiB}-`]);
+	});
+
 	it('balena-sdk os.download-style: piped to a file with progress, across a cut', async () => {
 		const body = crypto.randomBytes(8 * MiB);
 		server = await startServer((socket, req, index) => {
@@ -295,6 +307,8 @@ describe('a continuation that is not the rest of the same bytes ends the stream'
 
 	const expectStoppedAtCut = ({ data, error }, reason) => {
 		expect(error).toBeInstanceOf(Error);
+		expect(error.code).toBe('ERR_BALENA_RESUME_REFUSED');
+		expect(error.message).toMatch(new RegExp(`^download from ${server.url} failed: .* \\(after ${cut} bytes\\), and could not resume: `));
 		expect(error.message).toMatch(reason);
 		// Not a byte more than arrived before the cut, and those were right.
 		expect(data.length).toBe(cut);

@@ -220,13 +220,13 @@ impl Download {
                     };
                 }
                 Err(AttemptError::Refused(why)) => {
+                    let cause = last.net.as_ref().map_or(last.message.as_str(), |n| &n.text);
+                    let net = resume::refused(request.url(), cause, offset, &why);
+                    let message = format!("download from {} failed: {}", request.url(), net.text);
                     self.resume = None;
                     return Err(DownloadError {
-                        message: format!(
-                            "{} (after {offset} bytes), and could not resume: {why}",
-                            last.message
-                        ),
-                        net: None,
+                        message,
+                        net: Some(Box::new(net)),
                     });
                 }
             }

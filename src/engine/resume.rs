@@ -329,16 +329,39 @@ impl ResumeRequest {
 /// No byte arrived for `idle`: a connection that stalled, treated as one
 /// that failed (code ETIMEDOUT, as Node's socket timeouts say).
 pub fn idle_timeout(url: &Url, idle: Duration, in_body: bool) -> NetError {
+    failure(
+        url,
+        "ETIMEDOUT",
+        format!("no data received for {} ms", idle.as_millis()),
+        in_body,
+    )
+}
+
+/// The download stopped at `offset` (`cause` says why) and the server's
+/// answer to the ranged request was not its continuation: the stream's
+/// error, with a code a caller can test for.
+pub fn refused(url: &Url, cause: &str, offset: u64, why: &Refusal) -> NetError {
+    failure(
+        url,
+        "ERR_BALENA_RESUME_REFUSED",
+        format!("{cause} (after {offset} bytes), and could not resume: {why}"),
+        true,
+    )
+}
+
+/// A failure `lib/errors.js` shows as `download from <url> failed: <text>`
+/// with `code`.
+fn failure(url: &Url, code: &'static str, text: String, in_body: bool) -> NetError {
     NetError {
         url: url.to_string(),
         kind: NetErrorKind::Other,
-        code: Some("ETIMEDOUT"),
+        code: Some(code),
         errno_name: None,
         syscall: None,
         address: None,
         port: None,
         hostname: None,
-        text: format!("no data received for {} ms", idle.as_millis()),
+        text,
         reason: None,
         host: None,
         library: None,
