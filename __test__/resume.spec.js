@@ -236,6 +236,38 @@ describe('a download cut mid-body resumes', () => {
 		expect(server.heads.map((h) => h.headers.range)).toEqual([undefined, `bytes=${MiB}-`, `bytes=${MiB}-`]);
 	});
 
+	it('after a redirect to another origin, the re-request carries no Authorization either', async () => {
+		const body = crypto.randomBytes(2 * MiB);
+		server = await startServer((socket, req, index) => {
+			serve(socket, body, { start: rangeStart(req) ?? 0, cutAt: index === 0 ? MiB : undefined, headers: RESUMABLE });
+		});
+		const origin = await startServer((socket) => socket.end(head(302, { Location: server.url, 'Content-Length': 0 })));
+		try {
+			const stream = await request.stream({ url: origin.url, headers: { Authorization: 'Bearer secret' } });
+			const { data, error } = await consume(stream);
+			expect(error).toBeUndefined();
+			expect(sha256(data)).toBe(sha256(body));
+			expect(origin.heads[0].headers.authorization).toBe('Bearer secret');
+			expect(server.heads.map((h) => [h.headers.range, h.headers.authorization])).toEqual([
+				[undefined, undefined],
+				[`bytes=${MiB}-`, undefined],
+			]);
+		} finally {
+			await origin.close();
+		}
+	});
+
+	it('resume: { maxAttempts: Infinity } is as many as it takes', async () => {
+		const body = crypto.randomBytes(2 * MiB);
+		server = await startServer((socket, req, index) => {
+			serve(socket, body, { start: rangeStart(req) ?? 0, cutAt: index === 0 ? MiB : undefined, headers: RESUMABLE });
+		});
+		const { data, error } = await consume(await request.stream({ url: server.url, resume: { maxAttempts: Infinity } }));
+		expect(error).toBeUndefined();
+		expect(sha256(data)).toBe(sha256(body));
+		expect(server.heads).toHaveLength(2);
+	});
+
 	it('balena-sdk os.download-style: piped to a file with progress, across a cut', async () => {
 		const body = crypto.randomBytes(8 * MiB);
 		server = await startServer((socket, req, index) => {

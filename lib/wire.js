@@ -110,7 +110,8 @@ function resumeAttemptsOf(value, stream) {
 		return 0;
 	}
 	const n = value != null && typeof value === 'object' ? Math.floor(Number(value.maxAttempts ?? 5)) : 5;
-	return Number.isFinite(n) && n > 0 ? Math.min(n, 0xffffffff) : 0;
+	// NaN is 0; Infinity is as many as the wire carries.
+	return n > 0 ? Math.min(n, 0xffffffff) : 0;
 }
 
 /** stream()'s `idleTimeout` in ms, or undefined for none. */
