@@ -41,6 +41,20 @@ interface BalenaRequestOptions {
 	onUploadProgress?: (progress: BalenaRequestTransferProgress) => void;
 	/** send() only: the same while the response body arrives. Not in balena-request. */
 	onDownloadProgress?: (progress: BalenaRequestTransferProgress) => void;
+	/**
+	 * stream() only: when the connection fails mid-body and the response
+	 * offered byte ranges with a strong ETag or a Last-Modified, ask for the
+	 * rest (`Range`, `If-Range`) and carry on the same stream. On by default
+	 * (`{ maxAttempts: 5 }`: consecutive attempts that bring no new byte);
+	 * `false` turns it off. Not in balena-request.
+	 */
+	resume?: boolean | { maxAttempts?: number };
+	/**
+	 * stream() only: milliseconds a body may deliver nothing before it counts
+	 * as a failed connection (resumed if it can be, an error otherwise).
+	 * Off by default. Not in balena-request.
+	 */
+	idleTimeout?: number;
 }
 
 interface BalenaRequestTransferProgress {

@@ -41,6 +41,21 @@ function validateOptions(options) {
 			fail(name, 'an object', value);
 		}
 	}
+	// stream()'s resuming: `false`, `true` or `{ maxAttempts }`.
+	const resume = options.resume;
+	if (resume != null && typeof resume !== 'boolean') {
+		if (typeof resume !== 'object' || Array.isArray(resume)) {
+			fail('resume', 'a boolean or { maxAttempts }', resume);
+		}
+		const attempts = resume.maxAttempts;
+		if (attempts != null && (typeof attempts !== 'number' || !(attempts >= 0))) {
+			fail('resume.maxAttempts', 'a number of 0 or more', attempts);
+		}
+	}
+	const idleTimeout = options.idleTimeout;
+	if (idleTimeout != null && (typeof idleTimeout !== 'number' || !(idleTimeout >= 0))) {
+		fail('idleTimeout', 'a number of milliseconds', idleTimeout);
+	}
 	const signal = options.signal;
 	if (signal != null && (typeof signal !== 'object' || typeof signal.addEventListener !== 'function')) {
 		fail('signal', 'an AbortSignal', signal);

@@ -117,6 +117,25 @@ function retriesOf(value) {
 }
 
 /**
+ * stream()'s `resume`: how many times to ask again for the rest of a body
+ * whose connection failed (5 unless `resume: false` or `{ maxAttempts }`).
+ */
+function resumeAttemptsOf(value, stream) {
+	if (!stream || value === false) {
+		return 0;
+	}
+	const n = value != null && typeof value === 'object' ? Math.floor(Number(value.maxAttempts ?? 5)) : 5;
+	// NaN is 0; Infinity is as many as the wire carries.
+	return n > 0 ? Math.min(n, 0xffffffff) : 0;
+}
+
+/** stream()'s `idleTimeout` in ms, or undefined for none. */
+function idleTimeoutOf(value, stream) {
+	const n = Number(value);
+	return stream && value != null && Number.isFinite(n) && n >= 1 ? Math.floor(n) : undefined;
+}
+
+/**
  * @param options the request options (after defaults and hooks)
  * @param stream whether this is a `stream()` call
  * @param call the call, which keeps a streamed body's upload (lib/upload.js)
@@ -204,6 +223,8 @@ function toWire(options, stream, call) {
 		undefined, // upload: the id of a streamed body's NativeUpload
 		passThrough, // passThrough
 		undefined, // downloadProgress: the id of a NativeReceivedBytes
+		resumeAttemptsOf(options.resume, stream), // resumeAttempts
+		idleTimeoutOf(options.idleTimeout, stream), // idleTimeout
 	];
 	if (!stream && call !== undefined && typeof options.onDownloadProgress === 'function') {
 		call.downloadProgress = watchDownload(options.onDownloadProgress);

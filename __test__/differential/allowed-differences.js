@@ -91,6 +91,10 @@ module.exports = {
 		what: 'send()\'s SocketError cause (connection closed early) has the same `socket` keys, but only the peer\'s address and port (for an IP-literal URL); local address, port and byte counts are undefined',
 		why: 'the engine\'s connection pool does not report them on failure',
 	},
+	streamResumes: {
+		what: 'a stream() whose connection fails mid-body, from a server that offers byte ranges with a strong ETag or a Last-Modified, asks for the rest (`Range`, `If-Range`) and completes; upstream fails or hangs (`resume: false` restores that)',
+		why: 'a multi-gigabyte OS download that dies late and starts over is the most common complaint; the continuation is checked (206, exact start, same total, encoding and validator) so the bytes are the same as an uncut download',
+	},
 	sendBodyFailureRequestOptions: {
 		what: 'a send() that fails while reading the body (`TypeError(\'terminated\')`) carries `err.requestOptions`; upstream\'s has none',
 		why: 'kept as it was before: upstream only sets it when fetch() itself rejects, which is an accident of its code; having it does no harm',

@@ -7,14 +7,20 @@
 //! protocol said: hyper refuses a short HTTP/1.1 body itself, but an HTTP/2
 //! stream reset with NO_ERROR, say, ends the body quietly (curl: "transfer
 //! closed with N bytes remaining to read").
+//!
+//! A `stream()` body whose connection fails (or stalls past `idle_timeout`)
+//! is asked for again from the byte it stopped at, when the response allows
+//! it (`resume.rs`): the caller sees one continuous body, and progress
+//! carries on from where it was.
 
 use super::decode::{Decoder, Encoding};
 use super::net_error::NetError;
 use super::progress::{Progress, ProgressEvent};
+use super::resume::{self, AttemptError, ResumeRequest};
 use bytes::{Bytes, BytesMut};
 use futures::{FutureExt, Stream, StreamExt};
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Chunks smaller than this that are already buffered get joined, so that
 /// each pull from JS carries a worthwhile amount of data.
@@ -44,6 +50,12 @@ pub struct Download {
     /// said it would carry (its Content-Length, where a body is expected).
     wire_received: u64,
     wire_expected: Option<u64>,
+    /// How to ask for the rest after a failure (`None`: not resumable).
+    resume: Option<ResumeRequest>,
+    /// Re-requests since bytes last arrived.
+    attempts: u32,
+    /// A body silent this long counts as a failed connection.
+    idle_timeout: Option<Duration>,
 }
 
 /// The reading side of a response: the body, its encoding, and the lengths
@@ -56,6 +68,9 @@ pub struct BodyInfo {
     /// The exact number of wire bytes the body must have, when the
     /// response announced one (not for HEAD, 204, 304).
     pub wire_length: Option<u64>,
+    /// `stream()`: how to resume after a failure mid-body, if it may.
+    pub resume: Option<ResumeRequest>,
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Download {
@@ -65,6 +80,8 @@ impl Download {
             content_length,
             transfer_length,
             wire_length,
+            resume,
+            idle_timeout,
         } = info;
         let url = response.url().clone();
         let total = content_length.or(transfer_length);
@@ -84,6 +101,9 @@ impl Download {
             url,
             wire_received: 0,
             wire_expected: wire_length,
+            resume,
+            attempts: 0,
+            idle_timeout,
         }
     }
 
@@ -140,15 +160,101 @@ impl Download {
     pub fn cancel(&mut self) {
         self.body = None;
         self.decoder = None;
+        self.resume = None;
     }
 
+    /// The next bytes off the wire, resuming after a network failure when
+    /// the response allows it.
     async fn read_raw(&mut self) -> Result<Option<Bytes>, DownloadError> {
+        loop {
+            match self.read_wire().await {
+                Ok(chunk) => {
+                    if chunk.as_ref().is_some_and(|c| !c.is_empty()) {
+                        self.attempts = 0;
+                    }
+                    return Ok(chunk);
+                }
+                // Only a network failure (`net`) is worth asking again.
+                Err(failure) if failure.net.is_some() && self.resume.is_some() => {
+                    self.resume_after(failure).await?;
+                }
+                Err(failure) => return Err(failure),
+            }
+        }
+    }
+
+    /// Asks for the rest of the body, waiting a little longer before each
+    /// attempt; `Ok` once a continuation replaced the body. Fails with the
+    /// last network failure when the attempts run out, or with why the
+    /// server's answer was not the rest of the same bytes.
+    async fn resume_after(&mut self, failure: DownloadError) -> Result<(), DownloadError> {
+        // The broken connection goes now, not after the wait.
+        self.body = None;
+        let mut last = failure;
+        loop {
+            let Some(request) = self.resume.as_ref() else {
+                return Err(last);
+            };
+            if self.attempts >= request.max_attempts {
+                self.resume = None;
+                return Err(last);
+            }
+            tokio::time::sleep(resume::backoff(self.attempts)).await;
+            self.attempts += 1;
+            let offset = self.wire_received;
+            match request
+                .send(offset, self.wire_expected, self.idle_timeout)
+                .await
+            {
+                Ok((response, range)) => {
+                    if self.wire_expected.is_none() {
+                        self.wire_expected = range.complete;
+                    }
+                    self.body = Some(Box::pin(response.bytes_stream()));
+                    return Ok(());
+                }
+                Err(AttemptError::Network(net)) => {
+                    last = DownloadError {
+                        message: format!("download from {} failed: {}", request.url(), net.text),
+                        net: Some(net),
+                    };
+                }
+                Err(AttemptError::Refused(why)) => {
+                    let cause = last.net.as_ref().map_or(last.message.as_str(), |n| &n.text);
+                    let net = resume::refused(request.url(), cause, offset, &why);
+                    let message = format!("download from {} failed: {}", request.url(), net.text);
+                    self.resume = None;
+                    return Err(DownloadError {
+                        message,
+                        net: Some(Box::new(net)),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The next chunk off the current connection, with those already
+    /// buffered joined to it.
+    async fn read_wire(&mut self) -> Result<Option<Bytes>, DownloadError> {
         let url = &self.url;
         let body = match self.body.as_mut() {
             Some(body) => body,
             None => return Ok(None),
         };
-        let first = match body.next().await {
+        let next = match self.idle_timeout {
+            None => body.next().await,
+            Some(idle) => match tokio::time::timeout(idle, body.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    let net = resume::idle_timeout(url, idle, true);
+                    return Err(DownloadError {
+                        message: format!("download from {url} failed: {}", net.text),
+                        net: Some(Box::new(net)),
+                    });
+                }
+            },
+        };
+        let first = match next {
             None => {
                 self.end_of_body()?;
                 return Ok(None);

@@ -16,6 +16,7 @@ pub mod qs;
 pub mod received_bytes;
 pub mod redirect;
 pub mod request_headers;
+pub mod resume;
 pub mod stale_connection;
 pub mod tls;
 pub mod transport;

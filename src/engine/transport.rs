@@ -95,6 +95,9 @@ impl TransportError {
     }
 }
 
+/// Cheap to clone (the clients and routes are shared): a resumable
+/// download keeps one to ask for the rest of its body.
+#[derive(Clone)]
 pub struct Transport {
     client: Client,
     /// Keeps no idle connection, so that every request it sends goes over a

@@ -29,11 +29,14 @@ pub struct FormPartJs {
 /// objects, cross the boundary on the hot path: reading an element through
 /// N-API costs a fraction of reading a named property. The order is
 /// `[url, baseUrl, qsJson, method, headers, body, form, followRedirect,
-/// decompress, retries, maxResponseSize, upload, passThrough, downloadProgress]`, with `headers` as
+/// decompress, retries, maxResponseSize, upload, passThrough, downloadProgress,
+/// resumeAttempts, idleTimeout]`, with `headers` as
 /// `[name, value, name, value, ...]`, `qsJson` the `JSON.stringify` of `qs`
 /// (serialised with qs rules here), `upload` the id of a `NativeUpload`
-/// (a streamed body, instead of `body`), `passThrough` set by `forward()` and
-/// `downloadProgress` the id of a `NativeReceivedBytes` (`onDownloadProgress`).
+/// (a streamed body, instead of `body`), `passThrough` set by `forward()`,
+/// `downloadProgress` the id of a `NativeReceivedBytes` (`onDownloadProgress`)
+/// and the last two stream()'s resume options. napi-rs converts tuples of at
+/// most 16 elements: this one is full.
 pub type WireJs = (
     String,
     Option<String>,
@@ -49,6 +52,8 @@ pub type WireJs = (
     Option<u32>,
     Option<bool>,
     Option<u32>,
+    u32,
+    Option<f64>,
 );
 
 /// What `index.js` hands over when a call starts: `[stream, url, baseUrl,
@@ -146,6 +151,8 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         upload,
         pass_through,
         download_progress,
+        resume_attempts,
+        idle_timeout_ms,
     ) = js;
     let mut flat = flat_headers.into_iter();
     let mut headers = Vec::with_capacity(flat.len() / 2);
@@ -180,6 +187,11 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
             .map_or(DEFAULT_MAX_RESPONSE_SIZE, |n| n as u64),
         pass_through: pass_through.unwrap_or(false),
         received: download_progress.and_then(take_received_bytes),
+        resume_attempts,
+        // Milliseconds JS checked; 0 or anything else is no limit.
+        idle_timeout_ms: idle_timeout_ms
+            .filter(|n| n.is_finite() && *n >= 1.0)
+            .map(|n| n as u64),
     })
 }
 

@@ -9,6 +9,7 @@ use crate::engine::download::{read_whole, BodyInfo, Download, ReadWholeError};
 use crate::engine::error_message::{error_text, ErrorText, UNSUCCESSFUL};
 use crate::engine::latin1;
 use crate::engine::request_headers::{self, Flavour};
+use crate::engine::resume::ResumeRequest;
 use crate::engine::transport::{OutgoingBody, OutgoingRequest, Transport, TransportError};
 use crate::engine::url::request_url;
 use reqwest::header::{
@@ -16,7 +17,7 @@ use reqwest::header::{
     TRANSFER_ENCODING,
 };
 use reqwest::Method;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -46,6 +47,15 @@ async fn exchange_inner(
     let pass_through = wire.pass_through;
     let received = wire.received.clone();
     let max_response_size = wire.max_response_size;
+    // Resuming and the idle limit are stream()'s: send() reads a body whole
+    // under its own timeout.
+    let (resume_attempts, idle_timeout) = match mode {
+        Mode::Stream => (
+            wire.resume_attempts,
+            wire.idle_timeout_ms.map(Duration::from_millis),
+        ),
+        Mode::Send => (0, None),
+    };
     let request = to_outgoing(wire, mode)?;
     let started = Instant::now();
     let response = transport.send(&request).await.map_err(from_transport)?;
@@ -77,6 +87,8 @@ async fn exchange_inner(
             .and_then(|v| v.to_str().ok())
             .and_then(parse_length),
         wire_length: wire_length(&request.method, &response),
+        resume: ResumeRequest::for_response(transport, &request, &response, resume_attempts),
+        idle_timeout,
     };
     let mut download = Download::new(response, info);
 
@@ -278,6 +290,8 @@ mod tests {
             max_response_size: 1024,
             pass_through: false,
             received: None,
+            resume_attempts: 0,
+            idle_timeout_ms: None,
         };
         let err = to_outgoing(wire, Mode::Send).err().map(|f| f.kind);
         assert_eq!(err, Some(FailureKind::InvalidRequest));

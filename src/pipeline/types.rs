@@ -53,6 +53,11 @@ pub struct Wire {
     pub pass_through: bool,
     /// Counts the response body as it arrives (`onDownloadProgress`).
     pub received: Option<Arc<ReceivedBytes>>,
+    /// `stream()`: how many times to ask again for the rest of a body whose
+    /// connection failed (`resume.maxAttempts`; 0 with `resume: false`).
+    pub resume_attempts: u32,
+    /// `stream()`: a body silent this long counts as a failed connection.
+    pub idle_timeout_ms: Option<u64>,
 }
 
 pub enum WireBody {
