@@ -41,6 +41,10 @@ function validateOptions(options) {
 			fail(name, 'an object', value);
 		}
 	}
+	const maxRecordBytes = options.maxRecordBytes;
+	if (maxRecordBytes != null && !(typeof maxRecordBytes === 'number' && maxRecordBytes > 0)) {
+		fail('maxRecordBytes', 'a positive number', maxRecordBytes);
+	}
 	const signal = options.signal;
 	if (signal != null && (typeof signal !== 'object' || typeof signal.addEventListener !== 'function')) {
 		fail('signal', 'an AbortSignal', signal);

@@ -13,6 +13,7 @@ pub mod new_connection;
 pub mod progress;
 pub mod proxy;
 pub mod qs;
+pub mod records;
 pub mod redirect;
 pub mod request_headers;
 pub mod stale_connection;

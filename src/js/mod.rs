@@ -6,6 +6,7 @@ mod convert;
 mod download;
 mod engine;
 mod host;
+mod records;
 
 pub use download::NativeDownload;
 pub use engine::Engine;
