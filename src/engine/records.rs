@@ -51,8 +51,9 @@ impl RecordFraming {
     }
 
     /// The record's text: its raw bytes (between delimiters) without the
-    /// line end that closes it.
+    /// whitespace before it and the line end that closes it.
     fn text(self, raw: &[u8]) -> &[u8] {
+        let raw = without_leading_blanks(raw);
         let raw = match self {
             RecordFraming::JsonSeq => raw.strip_suffix(b"\n").unwrap_or(raw),
             RecordFraming::Lines => raw,
@@ -86,10 +87,15 @@ pub struct RecordSplitter {
     failure: Option<RecordTooLarge>,
 }
 
-/// Whitespace-only records (blank lines, RS RS) carry no JSON text.
-fn is_blank(text: &[u8]) -> bool {
-    text.iter()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+/// JSON's whitespace, which JSON.parse skips before a text: it is not kept
+/// nor counted against the limit, so that blank lines of any length are
+/// ignored whether or not they span chunks.
+fn without_leading_blanks(bytes: &[u8]) -> &[u8] {
+    let blanks = bytes
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .count();
+    &bytes[blanks..]
 }
 
 impl RecordSplitter {
@@ -123,10 +129,10 @@ impl RecordSplitter {
 
     /// Splits `chunk`, calling `emit(offset, text)` for each record it
     /// completes. After a record over the limit nothing more is emitted.
-    pub fn feed<E>(
+    pub fn feed<E, F: FnMut(u64, &[u8]) -> Result<(), E> + ?Sized>(
         &mut self,
         chunk: &[u8],
-        emit: &mut dyn FnMut(u64, &[u8]) -> Result<(), E>,
+        emit: &mut F,
     ) -> Result<Result<(), RecordTooLarge>, E> {
         if let Some(failure) = self.failure {
             return Ok(Err(failure));
@@ -158,21 +164,26 @@ impl RecordSplitter {
             rest = tail;
         }
         if !self.resyncing {
-            if self.pending.len() + rest.len()
+            let kept = if self.pending.is_empty() {
+                without_leading_blanks(rest)
+            } else {
+                rest
+            };
+            if self.pending.len() + kept.len()
                 > self.max_record_bytes + self.framing.line_end_slack()
             {
                 return Ok(Err(self.fail(self.pending_start)));
             }
-            self.pending.extend_from_slice(rest);
+            self.pending.extend_from_slice(kept);
         }
         self.offset += rest.len() as u64;
         Ok(Ok(()))
     }
 
     /// The body ended: its last record counts even without a final line end.
-    pub fn finish<E>(
+    pub fn finish<E, F: FnMut(u64, &[u8]) -> Result<(), E> + ?Sized>(
         &mut self,
-        emit: &mut dyn FnMut(u64, &[u8]) -> Result<(), E>,
+        emit: &mut F,
     ) -> Result<Result<(), RecordTooLarge>, E> {
         if let Some(failure) = self.failure {
             return Ok(Err(failure));
@@ -184,14 +195,15 @@ impl RecordSplitter {
         self.complete(self.pending_start, &raw, emit)
     }
 
-    fn complete<E>(
+    fn complete<E, F: FnMut(u64, &[u8]) -> Result<(), E> + ?Sized>(
         &mut self,
         start: u64,
         raw: &[u8],
-        emit: &mut dyn FnMut(u64, &[u8]) -> Result<(), E>,
+        emit: &mut F,
     ) -> Result<Result<(), RecordTooLarge>, E> {
         let text = self.framing.text(raw);
-        if is_blank(text) {
+        // Blank records (empty lines, RS RS) carry no JSON text.
+        if text.is_empty() {
             return Ok(Ok(()));
         }
         if text.len() > self.max_record_bytes {
@@ -348,6 +360,15 @@ mod tests {
         assert!(splitter.pending.capacity() < 4096);
         assert_eq!(splitter.feed(b"\n1\n", &mut emit)?, Err(failure));
         assert_eq!(splitter.failure(), Some(failure));
+        Ok(())
+    }
+
+    #[test]
+    fn blank_lines_longer_than_the_limit_are_still_ignored() -> Result<(), Infallible> {
+        let blank = [b' '; 50];
+        let chunks: [&[u8]; 4] = [b"1\n", &blank, &blank, b"\r\n  2 \n"];
+        let records = split(RecordFraming::Lines, 2, &chunks)?;
+        assert_eq!(records, Ok(vec![(0, b"1".to_vec()), (104, b"2 ".to_vec())]));
         Ok(())
     }
 

@@ -10,3 +10,4 @@ mod records;
 
 pub use download::NativeDownload;
 pub use engine::Engine;
+pub use records::{record_framing, RecordSplitter};
