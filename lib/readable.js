@@ -19,8 +19,10 @@ class DownloadStream extends Readable {
 		this._contentType = records?.contentType;
 		this._framing = framingOf(this._contentType);
 		this._maxRecordBytes = records?.maxRecordBytes;
-		/** Body bytes pushed so far: where a late record reader starts. */
+		/** Body bytes pushed so far, and the last of them (-1: none yet):
+		 * where a late record reader starts. */
 		this._pushed = 0;
+		this._lastByte = -1;
 		/** Set once a `value` listener or `records()` wants records. */
 		this._records = null;
 		/** The queues of the `records()` iterators. */
@@ -85,7 +87,7 @@ class DownloadStream extends Readable {
 
 	_wantRecords() {
 		if (this._records == null) {
-			this._records = new RecordReader(this._framing, this._maxRecordBytes, this._pushed);
+			this._records = new RecordReader(this._framing, this._maxRecordBytes, this._pushed, this._lastByte);
 			this._deliver = (value) => {
 				if (this.listenerCount('value') > 0) {
 					this.emit('value', value);
@@ -125,6 +127,7 @@ class DownloadStream extends Readable {
 					this._read();
 				} else {
 					this._pushed += data.length;
+					this._lastByte = data[data.length - 1];
 					this.push(data);
 					if (this._records != null && !this.destroyed) {
 						const error = this._records.push(data, this._deliver);

@@ -51,9 +51,10 @@ function notARecordStream(contentType) {
  * record; `push` and `finish` return the error that ends the stream, or null.
  */
 class RecordReader {
-	constructor(framing, maxRecordBytes, startOffset) {
+	/** `startOffset` bytes went by unsplit, `lastByte` the last of them (-1: none). */
+	constructor(framing, maxRecordBytes, startOffset, lastByte) {
 		this.limit = maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-		this.splitter = new RecordSplitter(framing, this.limit, startOffset);
+		this.splitter = new RecordSplitter(framing, this.limit, startOffset, lastByte);
 	}
 
 	push(chunk, deliver) {

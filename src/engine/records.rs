@@ -101,15 +101,17 @@ fn without_leading_blanks(bytes: &[u8]) -> &[u8] {
 impl RecordSplitter {
     /// A splitter for a body read from its first byte.
     pub fn new(framing: RecordFraming, max_record_bytes: usize) -> RecordSplitter {
-        RecordSplitter::starting_at(framing, max_record_bytes, 0)
+        RecordSplitter::starting_at(framing, max_record_bytes, 0, None)
     }
 
-    /// A splitter for a body whose first `offset` bytes went by unseen: it
-    /// starts at the next record boundary.
+    /// A splitter for a body whose first `offset` bytes went by unseen,
+    /// `last_byte` the last of them: unless that closed a record, it starts
+    /// at the next record boundary.
     pub fn starting_at(
         framing: RecordFraming,
         max_record_bytes: usize,
         offset: u64,
+        last_byte: Option<u8>,
     ) -> RecordSplitter {
         RecordSplitter {
             framing,
@@ -117,7 +119,7 @@ impl RecordSplitter {
             pending: Vec::new(),
             pending_start: offset,
             offset,
-            resyncing: offset > 0,
+            resyncing: last_byte.is_some_and(|byte| byte != framing.delimiter()),
             failure: None,
         }
     }
@@ -374,12 +376,33 @@ mod tests {
 
     #[test]
     fn starting_mid_body_skips_to_the_next_record() -> Result<(), Infallible> {
-        let mut splitter = RecordSplitter::starting_at(RecordFraming::Lines, 100, 10);
+        let lines = RecordFraming::Lines;
+        let mut splitter = RecordSplitter::starting_at(lines, 100, 10, Some(b't'));
         let records = split_with(&mut splitter, &[b"ail\":1}\n{\"b\"", b":2}\n"])?;
         assert_eq!(records, Ok(vec![(18, b"{\"b\":2}".to_vec())]));
-        let mut splitter = RecordSplitter::starting_at(RecordFraming::JsonSeq, 100, 4);
+        let seq = RecordFraming::JsonSeq;
+        let mut splitter = RecordSplitter::starting_at(seq, 100, 4, Some(b'['));
         let records = split_with(&mut splitter, &[b"2]\n\x1e[3]\n"])?;
         assert_eq!(records, Ok(vec![(8, b"[3]".to_vec())]));
+        Ok(())
+    }
+
+    #[test]
+    fn starting_right_after_a_delimiter_loses_nothing() -> Result<(), Infallible> {
+        let lines = RecordFraming::Lines;
+        let mut splitter = RecordSplitter::starting_at(lines, 100, 4, Some(b'\n'));
+        let records = split_with(&mut splitter, &[b"[2]\n[3]"])?;
+        assert_eq!(
+            records,
+            Ok(vec![(4, b"[2]".to_vec()), (8, b"[3]".to_vec())])
+        );
+        let seq = RecordFraming::JsonSeq;
+        let mut splitter = RecordSplitter::starting_at(seq, 100, 5, Some(0x1e));
+        let records = split_with(&mut splitter, &[b"[2]\n\x1e[3]\n"])?;
+        assert_eq!(
+            records,
+            Ok(vec![(5, b"[2]".to_vec()), (10, b"[3]".to_vec())])
+        );
         Ok(())
     }
 

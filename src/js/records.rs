@@ -54,12 +54,14 @@ fn collect<'env>(
 #[napi]
 impl RecordSplitter {
     /// `startOffset` is how many body bytes went by before this splitter was
-    /// made: it then starts at the next record boundary.
+    /// made and `lastByte` the last of them (-1 for none): unless that byte
+    /// closed a record, the splitter starts at the next record boundary.
     #[napi(constructor)]
     pub fn new(
         framing: u32,
         max_record_bytes: f64,
         start_offset: f64,
+        last_byte: i32,
     ) -> napi::Result<RecordSplitter> {
         let framing = match framing {
             JSON_SEQ => RecordFraming::JsonSeq,
@@ -76,7 +78,12 @@ impl RecordSplitter {
             usize::MAX / 2
         };
         Ok(RecordSplitter {
-            inner: records::RecordSplitter::starting_at(framing, limit, start_offset as u64),
+            inner: records::RecordSplitter::starting_at(
+                framing,
+                limit,
+                start_offset as u64,
+                u8::try_from(last_byte).ok(),
+            ),
         })
     }
 
