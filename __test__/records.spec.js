@@ -24,9 +24,9 @@ let server;
 
 // A body with records that span chunks wherever it is cut: multi-byte UTF-8,
 // empty lines or empty sequence records, CRLF, no final line end.
-const SEQ_BODY = Buffer.from('\x1e{"a":1}\n\x1e\x1e\n\x1e["x",2]\r\n\x1e"é €"\n\x1e 3 \n\x1e{"b":[null,true]}');
-const NDJSON_BODY = Buffer.from('{"a":1}\n\n["x",2]\r\n\r\n"é €"\n 3 \n{"b":[null,true]}');
-const EXPECTED = [{ a: 1 }, ['x', 2], 'é €', 3, { b: [null, true] }];
+const SEQ_BODY = Buffer.from('\x1e{"a":1}\n\x1e\x1e\n\x1e["x",2]\r\n\x1e"é €😀"\n\x1e 3 \n\x1e{"b":[null,true]}');
+const NDJSON_BODY = Buffer.from('{"a":1}\n\n["x",2]\r\n\r\n"é €😀"\n 3 \n{"b":[null,true]}');
+const EXPECTED = [{ a: 1 }, ['x', 2], 'é €😀', 3, { b: [null, true] }];
 
 /** Records of a stream, collected with `value` events until it ends or fails. */
 function valuesOf(stream) {
@@ -113,6 +113,15 @@ describe('record streams', () => {
 		};
 		const stream = await request.stream({ baseUrl: server.url, url: '/lines' });
 		expect(await recordsOf(stream)).toEqual({ values: [1, { k: 'v' }, []], error: null });
+	});
+
+	it('decodes each record on its own: bad UTF-8 becomes U+FFFD, later records keep their text', async () => {
+		server.routes['/bad-utf8'] = (req, res) => {
+			res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+			res.end(Buffer.concat([Buffer.from('"a'), Buffer.from([0xc3]), Buffer.from('"\n"'), Buffer.from([0xa9]), Buffer.from('b"\n"😀"\n["é"]\n')]));
+		};
+		const stream = await request.stream({ baseUrl: server.url, url: '/bad-utf8' });
+		expect(await recordsOf(stream)).toEqual({ values: ['a\ufffd', '\ufffdb', '😀', ['é']], error: null });
 	});
 
 	it('matches the content types case-insensitively, parameters ignored', async () => {

@@ -65,15 +65,18 @@ class RecordReader {
 		return this.parse(this.splitter.finish(), deliver);
 	}
 
-	parse(flat, deliver) {
-		// `flat` is [offset, text, offset, text, ...].
-		for (let i = 0; i < flat.length; i += 2) {
+	parse([text, marks], deliver) {
+		// marks: per record, its body offset and where it ends in `text`.
+		let start = 0;
+		for (let i = 0; i < marks.length; i += 2) {
+			const end = marks[i + 1];
 			let value;
 			try {
-				value = JSON.parse(flat[i + 1]);
+				value = JSON.parse(text.slice(start, end));
 			} catch (err) {
-				return invalidRecord(flat[i], err);
+				return invalidRecord(marks[i], err);
 			}
+			start = end;
 			if (deliver(value) === false) {
 				return null;
 			}

@@ -2,9 +2,8 @@
 //! stream feeds it the body's chunks as it pushes them and parses the record
 //! texts it gets back with `JSON.parse`.
 
-use crate::engine::records::{self, RecordFraming};
-use napi::bindgen_prelude::{Array, BufferSlice};
-use napi::Env;
+use crate::engine::records::{self, RecordBatcher, RecordFraming};
+use napi::bindgen_prelude::{BufferSlice, Float64Array};
 use napi_derive::napi;
 
 /// Framing codes shared with lib/records.js.
@@ -26,29 +25,22 @@ pub struct RecordSplitter {
     inner: records::RecordSplitter,
 }
 
-/// The records as one flat array, `[offset, text, offset, text, ...]`:
-/// one array instead of an object per record keeps the crossing cheap. Text
-/// that is not UTF-8 is decoded with replacement characters, as the body of
-/// a `send()` is.
-fn collect<'env>(
-    env: &'env Env,
+/// The records the splitter emits, as `[text, marks]` (see `RecordBatch`):
+/// one string and one typed array per chunk, however many records.
+fn collect(
     run: impl FnOnce(
         &mut dyn FnMut(u64, &[u8]) -> napi::Result<()>,
     ) -> napi::Result<Result<(), records::RecordTooLarge>>,
-) -> napi::Result<Array<'env>> {
-    let mut items: Vec<(u64, napi::JsString<'env>)> = Vec::new();
+) -> napi::Result<(String, Float64Array)> {
+    let mut batcher = RecordBatcher::default();
     // A record over the limit is not an error here: the records before it
     // are returned, and JS reads where it started from `tooLargeAt`.
     let _too_large = run(&mut |offset, text| {
-        items.push((offset, env.create_string(String::from_utf8_lossy(text))?));
+        batcher.add(offset, text);
         Ok(())
     })?;
-    let mut array = env.create_array((items.len() * 2) as u32)?;
-    for (index, (offset, text)) in items.iter().enumerate() {
-        array.set((index * 2) as u32, *offset as f64)?;
-        array.set((index * 2 + 1) as u32, text)?;
-    }
-    Ok(array)
+    let batch = batcher.finish();
+    Ok((batch.text, Float64Array::new(batch.marks)))
 }
 
 #[napi]
@@ -89,17 +81,17 @@ impl RecordSplitter {
 
     /// The records `chunk` completes. After a record over the limit,
     /// `tooLargeAt` says where it started and nothing more is returned.
-    #[napi(ts_return_type = "Array<number | string>")]
-    pub fn push<'env>(&mut self, env: &'env Env, chunk: BufferSlice) -> napi::Result<Array<'env>> {
+    #[napi(ts_return_type = "[string, Float64Array]")]
+    pub fn push(&mut self, chunk: BufferSlice) -> napi::Result<(String, Float64Array)> {
         let inner = &mut self.inner;
-        collect(env, |emit| inner.feed(&chunk, emit))
+        collect(|emit| inner.feed(&chunk, emit))
     }
 
     /// The last record, if the body did not end with a line end.
-    #[napi(ts_return_type = "Array<number | string>")]
-    pub fn finish<'env>(&mut self, env: &'env Env) -> napi::Result<Array<'env>> {
+    #[napi(ts_return_type = "[string, Float64Array]")]
+    pub fn finish(&mut self) -> napi::Result<(String, Float64Array)> {
         let inner = &mut self.inner;
-        collect(env, |emit| inner.finish(emit))
+        collect(|emit| inner.finish(emit))
     }
 
     /// Body offset of the record that went over the limit, or `null`.
