@@ -109,7 +109,17 @@ interface BalenaRequestPassThroughStream extends Stream.PassThrough {
 
 interface BalenaRequestStreamResult extends Stream.Readable {
 	mime: string;
+	/**
+	 * The parsed records of a record stream (Content-Type application/json-seq,
+	 * application/x-ndjson, application/jsonl or application/x-jsonlines), with
+	 * backpressure: the body is pulled as fast as the loop consumes. Throws a
+	 * TypeError for any other content type. Every stream has it; it is optional
+	 * here only so that balena-request's own stream type stays assignable.
+	 */
+	records?<T = any>(): AsyncIterableIterator<T>;
 	on(event: 'progress', listener: (event: BalenaRequestStreamProgressEvent | undefined) => void): this;
+	/** One parsed record of a record stream (see `records`); starts the flow like `data`. */
+	on(event: 'value', listener: (value: any) => void): this;
 	on(event: 'close', listener: () => void): this;
 	on(event: 'data', listener: (chunk: any) => void): this;
 	on(event: 'end', listener: () => void): this;

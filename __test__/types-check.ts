@@ -14,4 +14,10 @@ const refreshed: Promise<string> = request.refreshToken({ baseUrl: 'http://local
 const isError: boolean = new getRequestFactory.BalenaRequestError('x', 400, options) instanceof Error;
 const interval: number = utils.TOKEN_REFRESH_INTERVAL;
 const redacted: BalenaRequestOptions = utils.redactOptions(options);
-void [viaFactory, sent, streamed, refreshed, isError, interval, redacted];
+const recorded = streamed.then(async (stream) => {
+	stream.on('value', (value) => void value);
+	const ids: number[] = [];
+	for await (const record of stream.records!<{ id: number }>()) ids.push(record.id);
+	return ids;
+});
+void [viaFactory, sent, streamed, refreshed, isError, interval, redacted, recorded];

@@ -224,9 +224,13 @@ class Call {
 			this.debugRequest(this.callerOptions, response);
 			throw new BalenaRequestError(raw.errorText, raw.status);
 		}
-		const stream = new DownloadStream(raw.download);
+		const mime = headers.get('Content-Type');
+		const stream = new DownloadStream(raw.download, {
+			contentType: mime,
+			maxRecordBytes: this.requestOptions.maxRecordBytes,
+		});
 		stream.response = response;
-		stream.mime = headers.get('Content-Type');
+		stream.mime = mime;
 		const signal = this.options.signal;
 		if (signal != null && typeof signal.addEventListener === 'function') {
 			const onAbort = () => stream.destroy(streamAborted());

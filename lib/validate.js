@@ -56,6 +56,10 @@ function validateOptions(options) {
 	if (idleTimeout != null && (typeof idleTimeout !== 'number' || !(idleTimeout >= 0))) {
 		fail('idleTimeout', 'a number of milliseconds', idleTimeout);
 	}
+	const maxRecordBytes = options.maxRecordBytes;
+	if (maxRecordBytes != null && !(typeof maxRecordBytes === 'number' && maxRecordBytes > 0)) {
+		fail('maxRecordBytes', 'a positive number', maxRecordBytes);
+	}
 	const signal = options.signal;
 	if (signal != null && (typeof signal !== 'object' || typeof signal.addEventListener !== 'function')) {
 		fail('signal', 'an AbortSignal', signal);

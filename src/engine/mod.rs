@@ -14,6 +14,7 @@ pub mod progress;
 pub mod proxy;
 pub mod qs;
 pub mod received_bytes;
+pub mod records;
 pub mod redirect;
 pub mod request_headers;
 pub mod resume;

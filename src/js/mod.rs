@@ -6,8 +6,10 @@ mod convert;
 mod download;
 mod engine;
 mod host;
+mod records;
 mod upload;
 
 pub use download::NativeDownload;
 pub use engine::Engine;
+pub use records::{record_framing, RecordSplitter};
 pub use upload::{NativeReceivedBytes, NativeUpload};
