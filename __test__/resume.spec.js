@@ -6,11 +6,11 @@
 // head the server saw (Range, If-Range, the caller's own headers).
 const crypto = require('crypto');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const zlib = require('zlib');
 const getRequest = require('..');
+const { startRawServer } = require('./helpers/raw-server');
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -33,36 +33,13 @@ function parseHead(head) {
  * index)`, `request` being the parsed head. It records the heads.
  */
 async function startServer(respond) {
-	const sockets = new Set();
 	const heads = [];
-	const server = net.createServer((socket) => {
-		sockets.add(socket);
-		socket.on('close', () => sockets.delete(socket));
-		socket.on('error', () => {});
-		let head = '';
-		const onData = (data) => {
-			head += data.toString('latin1');
-			if (head.includes('\r\n\r\n')) {
-				socket.off('data', onData);
-				socket.resume();
-				const request = parseHead(head);
-				heads.push(request);
-				respond(socket, request, heads.length - 1);
-			}
-		};
-		socket.on('data', onData);
+	const server = await startRawServer((socket, text) => {
+		const request = parseHead(text);
+		heads.push(request);
+		respond(socket, request, heads.length - 1);
 	});
-	await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		url: `http://127.0.0.1:${server.address().port}/image.img`,
-		heads,
-		stopListening: () => new Promise((resolve) => server.close(() => resolve())),
-		close: () =>
-			new Promise((resolve) => {
-				for (const socket of sockets) socket.destroy();
-				server.close(() => resolve());
-			}),
-	};
+	return { ...server, url: `${server.url}/image.img`, heads };
 }
 
 const head = (status, headers) =>

@@ -27,6 +27,8 @@ async function startRawServer(behave) {
 		url: `http://127.0.0.1:${server.address().port}`,
 		connections: () => connections,
 		open: () => sockets.size,
+		/** No new connections; those open stay. */
+		stopListening: () => new Promise((resolve) => server.close(() => resolve())),
 		close: () =>
 			new Promise((resolve) => {
 				for (const socket of sockets) socket.destroy();

@@ -26,3 +26,5 @@ pub mod url;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod test_server;

@@ -86,6 +86,16 @@ impl NetError {
         }
     }
 
+    /// A failure of our own making (`code`, `text`), which `lib/errors.js`
+    /// shows as `download from <url> failed: <text>`.
+    pub fn other(url: &url::Url, code: &'static str, text: String, in_body: bool) -> NetError {
+        let mut net = NetError::new(NetErrorKind::Other, text);
+        net.url = url.to_string();
+        net.code = Some(code);
+        net.in_body = in_body;
+        net
+    }
+
     /// A body that ended before its declared length: the server (or a proxy)
     /// closed early, whatever the protocol said (curl's words).
     pub fn body_cut_short(url: &url::Url, remaining: u64) -> NetError {
@@ -374,8 +384,9 @@ fn name_mismatch(host: &str, presented: &[String]) -> NetError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::test_server::read_head;
     use std::fmt;
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::net::TcpListener;
     use std::sync::Arc;
     use std::time::Duration;
@@ -669,19 +680,6 @@ mod tests {
             behave(socket)
         });
         Ok(format!("http://{addr}/x"))
-    }
-
-    fn read_head(socket: &mut std::net::TcpStream) -> std::io::Result<()> {
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = socket.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            head.extend_from_slice(&buf[..n]);
-        }
-        Ok(())
     }
 
     #[tokio::test]

@@ -127,23 +127,12 @@ impl<F> Drop for MarkWhenDone<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
-    use std::net::{TcpListener, TcpStream};
+    use crate::engine::test_server::read_head;
+    use std::io::Write;
+    use std::net::TcpListener;
     use std::time::Duration;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-    fn read_head(socket: &mut TcpStream) -> std::io::Result<()> {
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if socket.read(&mut byte)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            head.push(byte[0]);
-        }
-        Ok(())
-    }
 
     /// The first request opens a connection, the second reuses it, and a
     /// connection that finished in the background marks no one.

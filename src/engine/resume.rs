@@ -10,7 +10,7 @@
 //! byte we have, for the same total, with the same encoding: anything else
 //! would duplicate or skip bytes, so it ends the download instead.
 
-use super::net_error::{NetError, NetErrorKind};
+use super::net_error::NetError;
 use super::transport::{OutgoingBody, OutgoingRequest, Transport, TransportError};
 use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT_RANGES, AUTHORIZATION, CONTENT_ENCODING, CONTENT_RANGE, COOKIE,
@@ -329,7 +329,7 @@ impl ResumeRequest {
 /// No byte arrived for `idle`: a connection that stalled, treated as one
 /// that failed (code ETIMEDOUT, as Node's socket timeouts say).
 pub fn idle_timeout(url: &Url, idle: Duration, in_body: bool) -> NetError {
-    failure(
+    NetError::other(
         url,
         "ETIMEDOUT",
         format!("no data received for {} ms", idle.as_millis()),
@@ -341,33 +341,12 @@ pub fn idle_timeout(url: &Url, idle: Duration, in_body: bool) -> NetError {
 /// answer to the ranged request was not its continuation: the stream's
 /// error, with a code a caller can test for.
 pub fn refused(url: &Url, cause: &str, offset: u64, why: &Refusal) -> NetError {
-    failure(
+    NetError::other(
         url,
         "ERR_BALENA_RESUME_REFUSED",
         format!("{cause} (after {offset} bytes), and could not resume: {why}"),
         true,
     )
-}
-
-/// A failure `lib/errors.js` shows as `download from <url> failed: <text>`
-/// with `code`.
-fn failure(url: &Url, code: &'static str, text: String, in_body: bool) -> NetError {
-    NetError {
-        url: url.to_string(),
-        kind: NetErrorKind::Other,
-        code: Some(code),
-        errno_name: None,
-        syscall: None,
-        address: None,
-        port: None,
-        hostname: None,
-        text,
-        reason: None,
-        host: None,
-        library: None,
-        in_body,
-        proxy: None,
-    }
 }
 
 #[cfg(test)]

@@ -317,6 +317,7 @@ fn build_form(parts: &[FormPart]) -> Result<reqwest::multipart::Form, TransportE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::test_server::read_head;
     use std::io::Read;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -351,18 +352,6 @@ mod tests {
             matches!(closed, Ok(Ok(true))),
             "the server should see the connection close"
         );
-        Ok(())
-    }
-
-    fn read_head(socket: &mut std::net::TcpStream) -> std::io::Result<()> {
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if socket.read(&mut byte)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            head.push(byte[0]);
-        }
         Ok(())
     }
 
