@@ -128,6 +128,28 @@ describe('forwarding', () => {
 	});
 });
 
+describe('forwarding through request interceptors', () => {
+	it('stays a forward when a hook returns a brand-new options object', async () => {
+		const request = getRequest();
+		// Only the fields it knows of: no marker of ours survives this.
+		request.interceptors.push({
+			request: (o) => ({ url: o.url, baseUrl: o.baseUrl, method: o.method, headers: { ...o.headers, 'X-Hooked': '1' }, body: o.body }),
+		});
+		const hooked = await startFront(request, upstream.url);
+		try {
+			const reply = await fetchRaw(`${hooked.url}/gzip`, { headers: { 'Accept-Encoding': 'gzip' } });
+			expect(reply.headers['content-encoding']).toBe('gzip');
+			expect(reply.body.equals(gzipped)).toBe(true);
+			expect(upstream.last().headers['x-hooked']).toBe('1');
+			const missing = await fetchRaw(`${hooked.url}/missing`);
+			expect(missing.status).toBe(404);
+			expect(missing.body.toString()).toBe('no such thing');
+		} finally {
+			await hooked.close();
+		}
+	});
+});
+
 describe('hop-by-hop headers', () => {
 	it('are dropped both ways, with those Connection names', async () => {
 		const raw = await startRawServer((socket, head) => {

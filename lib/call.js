@@ -39,6 +39,8 @@ class Call {
 		this.id = id;
 		this.stream = stream;
 		this.callerOptions = callerOptions;
+		/** A `forward()` call (lib/forward.js): the reply comes back as it came. */
+		this.passThrough = callerOptions != null && callerOptions[PASS_THROUGH] === true;
 		/** The prepared options; preparation's patch is applied to it once. */
 		this.options = options;
 		/** The options after the request hooks: what a network error carries. */
@@ -220,7 +222,7 @@ class Call {
 		const headers = toHeaders(raw.headers);
 		const response = responseObject(raw, this.requestOptions.headers, headers);
 		// forward() passes every status on as it came.
-		if (raw.status >= 400 && this.options[PASS_THROUGH] !== true) {
+		if (raw.status >= 400 && !this.passThrough) {
 			this.debugRequest(this.callerOptions, response);
 			throw new BalenaRequestError(raw.errorText, raw.status);
 		}

@@ -161,7 +161,8 @@ function toWire(options, stream, call) {
 	}
 	let body = options.body;
 	const streamed = isStreamBody(body);
-	const passThrough = options[PASS_THROUGH] === true;
+	// A forward() call stays one whatever options a request hook returns.
+	const passThrough = call?.passThrough === true || options[PASS_THROUGH] === true;
 	if (options.json && body && !streamed) {
 		body = JSON.stringify(body);
 		headers['Content-Type'] = 'application/json';
