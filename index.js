@@ -70,7 +70,10 @@ function getRequest(factoryOptions = {}) {
 		let succeeded = false;
 		try {
 			const requestHooks = hasPhaseHooks(self.interceptors, 'request', 'requestError');
-			const responseHooks = hasPhaseHooks(self.interceptors, 'response', 'responseError');
+			// A request hook may add a response interceptor, which upstream's
+			// response phase (snapshotted when the response arrives) runs: with
+			// request hooks, the response phase always asks JS.
+			const responseHooks = requestHooks || hasPhaseHooks(self.interceptors, 'response', 'responseError');
 			// No hook will change the options: build the request now, and
 			// cross into native code once.
 			const wire = requestHooks ? undefined : await wireForCall(call, options);

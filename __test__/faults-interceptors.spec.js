@@ -106,6 +106,21 @@ describe('the interceptors array changed during a call', () => {
 		expect(seen.native).toEqual(seen.upstream);
 	});
 
+	it('a request hook that adds a response interceptor to an array that had none', async () => {
+		const seen = await both((request, log) => {
+			request.interceptors.push({
+				request(options) {
+					log.push('request');
+					request.interceptors.push({ response: (r) => (log.push('added response hook'), r) });
+					return options;
+				},
+			});
+			return send(request);
+		});
+		expect(seen.native.log).toEqual(['request', 'added response hook']);
+		expect(seen.native).toEqual(seen.upstream);
+	});
+
 	it('a hook that pushes another interceptor during the response phase', async () => {
 		const seen = await both((request, log) => {
 			request.interceptors.push({
