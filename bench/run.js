@@ -26,10 +26,15 @@ const hasTaskset = (() => {
 })();
 const pinned = (core, cmd, cmdArgs) => (hasTaskset ? ['taskset', ['-c', String(core), cmd, ...cmdArgs]] : [cmd, cmdArgs]);
 
+// Every send scenario, quick mode included: at least 2,000 warm-up requests,
+// then a measured window of at least 2 s (a short run mostly measures JIT
+// warm-up, which flatters a native client).
+const SEND_WINDOW = { warmup: quick ? 2000 : 5000, seconds: quick ? 2 : 3 };
+
 const SCENARIOS = [
-	...[1, 16, 64].map((c) => ({ name: `send-small c${c}`, id: 'send-small', kind: 'send-small', params: { n: quick ? 3000 : 20000, concurrency: c }, metrics: ['rps', 'p50', 'p99', 'cpuPerReq'] })),
-	{ name: 'send-post c16', id: 'send-post', kind: 'send-post', params: { n: quick ? 2000 : 10000, concurrency: 16, post: true }, metrics: ['rps', 'cpuPerReq'] },
-	{ name: 'send-hooks c64', id: 'send-hooks', kind: 'send-hooks', clients: ['native', 'balena-request'], params: { n: quick ? 3000 : 20000, concurrency: 64 }, metrics: ['rps', 'cpuPerReq'] },
+	...[1, 16, 64].map((c) => ({ name: `send-small c${c}`, id: 'send-small', kind: 'send-small', params: { ...SEND_WINDOW, concurrency: c }, metrics: ['rps', 'p50', 'p99', 'cpuPerReq'] })),
+	{ name: 'send-post c16', id: 'send-post', kind: 'send-post', params: { ...SEND_WINDOW, concurrency: 16, post: true }, metrics: ['rps', 'cpuPerReq'] },
+	{ name: 'send-hooks c64', id: 'send-hooks', kind: 'send-hooks', clients: ['native', 'balena-request'], params: { ...SEND_WINDOW, concurrency: 64 }, metrics: ['rps', 'cpuPerReq'] },
 	{ name: 'stream-plain discard', id: 'stream-plain', kind: 'stream', params: { mib: quick ? 256 : 1024, sink: 'discard' }, metrics: ['MBs', 'peakRssMB', 'cpuSeconds'] },
 	{ name: 'stream-plain file', id: 'stream-plain', kind: 'stream', params: { mib: quick ? 256 : 1024, sink: 'file' }, metrics: ['MBs', 'peakRssMB', 'cpuSeconds'] },
 	{ name: 'stream-gzip (OS image)', id: 'stream-gzip', kind: 'stream', params: { mib: quick ? 256 : 1024, gzip: 'image', sink: 'discard' }, metrics: ['MBs', 'cpuSeconds', 'loopP99ms'] },
