@@ -332,10 +332,15 @@ pub enum ReadWholeError {
 pub async fn read_whole(download: &mut Download, limit: u64) -> Result<Bytes, ReadWholeError> {
     let mut whole = BytesMut::new();
     let mut single: Option<Bytes> = None;
+    // Bytes handed out since the runtime last had a turn: a small body (an
+    // API answer) never pays for a yield, a large or inflating one yields
+    // after each decode step's worth.
+    let mut since_yield = 0;
     loop {
         let (chunk, _) = download.next().await.map_err(ReadWholeError::Download)?;
         let Some(chunk) = chunk else { break };
-        let length = single.as_ref().map_or(0, Bytes::len) + whole.len() + chunk.len();
+        let chunk_len = chunk.len();
+        let length = single.as_ref().map_or(0, Bytes::len) + whole.len() + chunk_len;
         if length as u64 > limit {
             download.cancel();
             return Err(ReadWholeError::TooLarge { limit });
@@ -350,7 +355,11 @@ pub async fn read_whole(download: &mut Download, limit: u64) -> Result<Bytes, Re
                 whole.extend_from_slice(&chunk);
             }
         }
-        tokio::task::yield_now().await;
+        since_yield += chunk_len;
+        if since_yield >= DECODED_CHUNK {
+            since_yield = 0;
+            tokio::task::yield_now().await;
+        }
     }
     Ok(single.unwrap_or_else(|| whole.freeze()))
 }
