@@ -261,16 +261,12 @@ function toWire(options, stream, call) {
 			},
 		);
 	}
-	const raw = options.body;
-	if (raw != null && typeof raw === 'object' && !ArrayBuffer.isView(raw)) {
-		const entries = Object.entries(raw);
-		if (entries.some(([, value]) => isFile(value))) {
-			return formParts(entries).then((form) => {
-				wire[WIRE_FORM] = form;
-				wire[WIRE_BODY] = undefined;
-				return wire;
-			});
-		}
+	if (hasFiles(options.body)) {
+		return formParts(Object.entries(options.body)).then((form) => {
+			wire[WIRE_FORM] = form;
+			wire[WIRE_BODY] = undefined;
+			return wire;
+		});
 	}
 	return wire;
 }
