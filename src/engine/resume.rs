@@ -11,10 +11,11 @@
 //! would duplicate or skip bytes, so it ends the download instead.
 
 use super::net_error::NetError;
+use super::redirect::next_headers;
 use super::transport::{OutgoingBody, OutgoingRequest, Transport, TransportError};
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT_RANGES, AUTHORIZATION, CONTENT_ENCODING, CONTENT_RANGE, COOKIE,
-    ETAG, IF_RANGE, LAST_MODIFIED, PROXY_AUTHORIZATION, RANGE,
+    HeaderMap, HeaderValue, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_RANGE, ETAG, IF_RANGE,
+    LAST_MODIFIED, RANGE,
 };
 use reqwest::{Method, Response};
 use std::fmt;
@@ -257,11 +258,7 @@ impl ResumeRequest {
         // The redirect rule: credentials never leave their origin. (A chain
         // that left the origin and came back would have dropped them; this
         // sends them back only to the origin the caller gave them to.)
-        if url.origin() != request.url.origin() {
-            headers.remove(AUTHORIZATION);
-            headers.remove(COOKIE);
-            headers.remove(PROXY_AUTHORIZATION);
-        }
+        next_headers(&mut headers, &request.url, &url, true);
         Some(ResumeRequest {
             transport: transport.clone(),
             url,
