@@ -8,6 +8,8 @@ const {
 	BalenaInvalidParameterError,
 } = require('balena-errors');
 const { Engine } = require('./lib/binding');
+const { Dispatcher } = require('./lib/dispatch');
+const { CALL_INIT } = require('./lib/boundary');
 const utils = require('./utils');
 const { Call } = require('./lib/call');
 const { createHost, hasPhaseHooks } = require('./lib/host');
@@ -50,7 +52,8 @@ function getRequest(factoryOptions = {}) {
 	const debugRequest = debug ? (options, response) => utils.debugRequest(options, response) : () => {};
 
 	const self = { send, stream, interceptors, refreshToken, forward };
-	const engine = new Engine(
+	const engine = new Dispatcher(
+		Engine,
 		createHost({
 			auth,
 			calls,
@@ -78,20 +81,18 @@ function getRequest(factoryOptions = {}) {
 			// cross into native code once.
 			const wire = requestHooks ? undefined : await wireForCall(call, options);
 			const url = options.url;
-			// An array, in the order src/js/convert.rs reads it (CallInitJs).
-			const init = [
-				isStream, // stream
-				url == null ? undefined : String(url), // url
-				options.baseUrl ? String(options.baseUrl) : undefined, // baseUrl
-				typeof options.apiKey === 'string' && options.apiKey.length > 0 ? options.apiKey : undefined, // apiKey
-				Boolean(options.sendToken), // sendToken
-				Boolean(options.refreshToken), // refreshToken
-				auth != null, // hasAuth
-				callerOptions.responseFormat == null ? undefined : String(callerOptions.responseFormat), // responseFormat
-				requestHooks, // hasRequestHooks
-				responseHooks, // hasResponseHooks
-				wire,
-			];
+			const init = new Array(CALL_INIT.length);
+			init[CALL_INIT.stream] = isStream;
+			init[CALL_INIT.url] = url == null ? undefined : String(url);
+			init[CALL_INIT.baseUrl] = options.baseUrl ? String(options.baseUrl) : undefined;
+			init[CALL_INIT.apiKey] = typeof options.apiKey === 'string' && options.apiKey.length > 0 ? options.apiKey : undefined;
+			init[CALL_INIT.sendToken] = Boolean(options.sendToken);
+			init[CALL_INIT.refreshToken] = Boolean(options.refreshToken);
+			init[CALL_INIT.hasAuth] = auth != null;
+			init[CALL_INIT.responseFormat] = callerOptions.responseFormat == null ? undefined : String(callerOptions.responseFormat);
+			init[CALL_INIT.hasRequestHooks] = requestHooks;
+			init[CALL_INIT.hasResponseHooks] = responseHooks;
+			init[CALL_INIT.wire] = wire;
 			const settling = engine.start(id, init);
 			// Armed once the engine knows the call, so that even an already
 			// aborted signal cancels it (and the failure meets the hooks).

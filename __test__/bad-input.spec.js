@@ -165,13 +165,26 @@ describe('wrong types at the other entry points', () => {
 		await expect(r.refreshToken({ baseUrl: 5 })).rejects.toThrow(/The baseUrl option must be a string/);
 	});
 
-	it('the internal native binding throws plain errors for wrong types, never crashes', () => {
+	it('the internal native binding throws plain errors for wrong types, never crashes', async () => {
 		const { Engine } = require('../lib/binding');
 		expect(() => new Engine(5)).toThrow();
 		expect(() => new Engine(null)).toThrow();
-		const engine = new Engine(() => {});
-		expect(() => engine.start('x', 5)).toThrow();
-		expect(() => engine.start(1, [1])).toThrow(/length/);
+		expect(() => new Engine(() => {})).toThrow();
+		let settled;
+		const batch = new Promise((resolve) => {
+			settled = resolve;
+		});
+		const engine = new Engine(() => {}, (b) => settled(b));
+		expect(() => engine.startBatch('x')).toThrow();
+		expect(() => engine.startBatch([1, 5], 'x')).toThrow();
+		// A call whose init cannot be read settles with a failure naming it.
+		engine.hold(true);
+		engine.startBatch([7, [1]]);
+		const [id, result] = await batch;
+		engine.hold(false);
+		expect(id).toBe(7);
+		expect(result[0]).toBe(1);
+		expect(result[2]).toMatchObject({ kind: 'invalidRequest', message: expect.stringMatching(/CallInitJs: expected 11 elements, got 1/) });
 		expect(() => engine.cancel('a')).toThrow();
 		expect(() => engine.reply(1, 5)).toThrow();
 		expect(() => engine.reply(1, null)).toThrow();

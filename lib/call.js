@@ -13,24 +13,25 @@ const { toHeaders, decodeBody, responseObject, contentTypeOf } = require('./resp
 const { DownloadStream } = require('./readable');
 const { sendNetworkError, streamRequestError, streamAborted } = require('./errors');
 const { PASS_THROUGH } = require('./wire');
+const { PATCH, RESPONSE, SETTLED } = require('./boundary');
 
 const abortError = (signal) =>
 	signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 
-/** Names for the response array (ResponseJs in src/js/convert.rs). */
+/** The response array (ResponseJs) as an object with the same names. */
 function rawResponse(r) {
 	return {
-		status: r[0],
-		headers: r[1],
-		requestUrl: r[2],
-		url: r[3],
-		duration: r[4],
-		format: r[5],
-		text: r[6],
-		data: r[7],
-		errorText: r[8],
-		errorUsesBody: r[9],
-		download: r[10],
+		status: r[RESPONSE.status],
+		headers: r[RESPONSE.headers],
+		requestUrl: r[RESPONSE.requestUrl],
+		url: r[RESPONSE.url],
+		duration: r[RESPONSE.duration],
+		format: r[RESPONSE.format],
+		text: r[RESPONSE.text],
+		data: r[RESPONSE.data],
+		errorText: r[RESPONSE.errorText],
+		errorUsesBody: r[RESPONSE.errorUsesBody],
+		download: r[RESPONSE.download],
 	};
 }
 
@@ -79,13 +80,15 @@ class Call {
 		}
 	}
 
-	/** `patch` is `[url, dropBaseUrl, authorization]` (PatchJs in src/js/convert.rs). */
+	/** `patch` is a PatchJs array (src/js/boundary.rs). */
 	applyPatch(patch) {
 		if (this.patched || patch == null) {
 			return;
 		}
 		this.patched = true;
-		const [url, dropBaseUrl, authorization] = patch;
+		const url = patch[PATCH.url];
+		const dropBaseUrl = patch[PATCH.dropBaseUrl];
+		const authorization = patch[PATCH.authorization];
 		const options = this.options;
 		if (url != null) {
 			options.url = url;
@@ -185,16 +188,15 @@ class Call {
 
 	/**
 	 * How the call (or its request side) settled, as the caller sees it.
-	 * `settled` is `[kind, response, failure, patch]` (SettledJs in
-	 * src/js/convert.rs); kind 0 response, 1 failure, 2 value in the slot,
-	 * 3 error in the slot.
+	 * `settled` is a SettledJs array (src/js/boundary.rs); its kind: 0
+	 * response, 1 failure, 2 value in the slot, 3 error in the slot.
 	 */
 	settle(settled) {
-		const [kind, response, failure, patch] = settled;
-		this.applyPatch(patch);
-		switch (kind) {
+		this.applyPatch(settled[SETTLED.patch]);
+		const failure = settled[SETTLED.failure];
+		switch (settled[SETTLED.kind]) {
 			case 0: {
-				const raw = rawResponse(response);
+				const raw = rawResponse(settled[SETTLED.response]);
 				return this.stream ? this.streamResult(raw) : this.sendResult(raw);
 			}
 			case 1:

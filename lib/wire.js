@@ -13,10 +13,7 @@ const UNSUPPORTED_REQUEST_PARAMS = [
 	'proxyHeaderWhiteList', 'proxyHeaderExclusiveList', 'time', 'har', 'callback',
 ];
 
-const WIRE_BODY = 5;
-const WIRE_FORM = 6;
-const WIRE_UPLOAD = 11;
-const WIRE_DOWNLOAD_PROGRESS = 13;
+const { WIRE } = require('./boundary');
 
 /**
  * Set (to true) on the options of a `forward()` call: the reply comes back
@@ -207,44 +204,42 @@ function toWire(options, stream, call) {
 		// On the wire only: upstream's options.headers do not show it either.
 		flatHeaders.push('content-type', impliedType);
 	}
-	// An array, in the order src/js/convert.rs reads it (WireJs): elements
-	// cross N-API much more cheaply than named properties.
-	const wire = [
-		String(url), // url
-		options.baseUrl ? String(options.baseUrl) : undefined, // baseUrl
-		options.qs ? JSON.stringify(options.qs) : undefined, // qsJson
-		method,
-		flatHeaders, // [name, value, name, value, ...]
-		streamed ? undefined : bodyToWire(body),
-		undefined, // form
-		options.followRedirect !== false, // followRedirect
-		!stream && options.gzip !== false, // decompress
-		retriesOf(options.retries),
-		maxResponseSizeOf(options.maxResponseSize), // maxResponseSize
-		undefined, // upload: the id of a streamed body's NativeUpload
-		passThrough, // passThrough
-		undefined, // downloadProgress: the id of a NativeReceivedBytes
-		resumeAttemptsOf(options.resume, stream), // resumeAttempts
-		idleTimeoutOf(options.idleTimeout, stream), // idleTimeout
-	];
+	// WireJs (src/js/boundary.rs): an array with named indices.
+	const wire = new Array(WIRE.length);
+	wire[WIRE.url] = String(url);
+	wire[WIRE.baseUrl] = options.baseUrl ? String(options.baseUrl) : undefined;
+	wire[WIRE.qsJson] = options.qs ? JSON.stringify(options.qs) : undefined;
+	wire[WIRE.method] = method;
+	wire[WIRE.headers] = flatHeaders;
+	wire[WIRE.body] = streamed ? undefined : bodyToWire(body);
+	wire[WIRE.form] = undefined;
+	wire[WIRE.followRedirect] = options.followRedirect !== false;
+	wire[WIRE.decompress] = !stream && options.gzip !== false;
+	wire[WIRE.retries] = retriesOf(options.retries);
+	wire[WIRE.maxResponseSize] = maxResponseSizeOf(options.maxResponseSize);
+	wire[WIRE.upload] = undefined;
+	wire[WIRE.passThrough] = passThrough;
+	wire[WIRE.downloadProgress] = undefined;
+	wire[WIRE.resumeAttempts] = resumeAttemptsOf(options.resume, stream);
+	wire[WIRE.idleTimeout] = idleTimeoutOf(options.idleTimeout, stream);
 	if (!stream && call !== undefined && typeof options.onDownloadProgress === 'function') {
 		call.downloadProgress = watchDownload(options.onDownloadProgress);
-		wire[WIRE_DOWNLOAD_PROGRESS] = call.downloadProgress.id;
+		wire[WIRE.downloadProgress] = call.downloadProgress.id;
 	}
 	let upload = streamed ? body : undefined;
 	let uploadLength = declaredLength;
 	if (
 		!streamed &&
 		typeof options.onUploadProgress === 'function' &&
-		wire[WIRE_BODY] !== undefined &&
+		wire[WIRE.body] !== undefined &&
 		!hasFiles(options.body)
 	) {
 		// A whole body with a progress callback goes through the upload
 		// channel in slices, so that progress follows the socket.
-		const bytes = typeof wire[WIRE_BODY] === 'string' ? Buffer.from(wire[WIRE_BODY]) : wire[WIRE_BODY];
+		const bytes = typeof wire[WIRE.body] === 'string' ? Buffer.from(wire[WIRE.body]) : wire[WIRE.body];
 		upload = inSlices(bytes);
 		uploadLength = declaredLength ?? bytes.length;
-		wire[WIRE_BODY] = undefined;
+		wire[WIRE.body] = undefined;
 	}
 	if (upload !== undefined) {
 		return startUpload(upload, { onUploadProgress: options.onUploadProgress, contentLength: uploadLength }).then(
@@ -252,7 +247,7 @@ function toWire(options, stream, call) {
 				if (call !== undefined) {
 					call.upload = started;
 				}
-				wire[WIRE_UPLOAD] = started.id;
+				wire[WIRE.upload] = started.id;
 				if (declaredLength === undefined && started.contentLength !== undefined) {
 					// A whole file or body: its size, so that it is not sent chunked.
 					flatHeaders.push('content-length', String(started.contentLength));
@@ -263,8 +258,8 @@ function toWire(options, stream, call) {
 	}
 	if (hasFiles(options.body)) {
 		return formParts(Object.entries(options.body)).then((form) => {
-			wire[WIRE_FORM] = form;
-			wire[WIRE_BODY] = undefined;
+			wire[WIRE.form] = form;
+			wire[WIRE.body] = undefined;
 			return wire;
 		});
 	}

@@ -13,68 +13,9 @@ use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
 
+use super::boundary::{CallInitJs, FormPartJs, PatchJs, ResponseJs, SettledJs, WireJs};
 use super::download::NativeDownload;
 use super::upload::{take_received_bytes, take_upload};
-
-#[napi(object, object_to_js = false)]
-pub struct FormPartJs {
-    pub name: String,
-    pub value: Option<String>,
-    pub data: Option<Buffer>,
-    pub filename: Option<String>,
-    pub content_type: Option<String>,
-}
-
-/// A request as `lib/wire.js` builds it from an options object. Arrays, not
-/// objects, cross the boundary on the hot path: reading an element through
-/// N-API costs a fraction of reading a named property. The order is
-/// `[url, baseUrl, qsJson, method, headers, body, form, followRedirect,
-/// decompress, retries, maxResponseSize, upload, passThrough, downloadProgress,
-/// resumeAttempts, idleTimeout]`, with `headers` as
-/// `[name, value, name, value, ...]`, `qsJson` the `JSON.stringify` of `qs`
-/// (serialised with qs rules here), `upload` the id of a `NativeUpload`
-/// (a streamed body, instead of `body`), `passThrough` set by `forward()`,
-/// `downloadProgress` the id of a `NativeReceivedBytes` (`onDownloadProgress`)
-/// and the last two stream()'s resume options. napi-rs converts tuples of at
-/// most 16 elements: this one is full.
-pub type WireJs = (
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Vec<String>,
-    Option<Either<String, Buffer>>,
-    Option<Vec<FormPartJs>>,
-    bool,
-    bool,
-    u32,
-    Option<f64>,
-    Option<u32>,
-    Option<bool>,
-    Option<u32>,
-    u32,
-    Option<f64>,
-);
-
-/// What `index.js` hands over when a call starts: `[stream, url, baseUrl,
-/// apiKey, sendToken, refreshToken, hasAuth, responseFormat,
-/// hasRequestHooks, hasResponseHooks, wire]`.
-pub type CallInitJs = (
-    bool,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    bool,
-    bool,
-    bool,
-    Option<String>,
-    bool,
-    bool,
-    Option<WireJs>,
-);
-
-/// `[url, dropBaseUrl, authorization]`
-pub type PatchJs = (Option<String>, bool, Option<String>);
 
 /// A network failure's fields (`NetError`), from which `lib/errors.js`
 /// builds the error Node's fetch or node-fetch would give.
@@ -105,27 +46,6 @@ pub struct FailureJs {
     pub with_options: bool,
 }
 
-/// A response as `lib/call.js` reads it: `[status, headers, requestUrl, url,
-/// duration, format, text, data, errorText, errorUsesBody, download]`, with
-/// `text` the body of the json and text formats, `data` that of blob.
-pub type ResponseJs = (
-    u32,
-    Vec<String>,
-    String,
-    String,
-    f64,
-    &'static str,
-    Option<String>,
-    Option<Buffer>,
-    Option<String>,
-    bool,
-    Option<NativeDownload>,
-);
-
-/// How a call (or its request side) settled: `[kind, response, failure,
-/// patch]`, kind 0 response, 1 failure, 2 value in the JS slot, 3 error in it.
-pub type SettledJs = (u32, Option<ResponseJs>, Option<FailureJs>, Option<PatchJs>);
-
 fn qs_text(qs_json: Option<String>) -> Result<Option<String>, String> {
     match qs_json {
         None => Ok(None),
@@ -136,12 +56,12 @@ fn qs_text(qs_json: Option<String>) -> Result<Option<String>, String> {
 }
 
 pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
-    let (
+    let WireJs {
         url,
         base_url,
         qs_json,
         method,
-        flat_headers,
+        headers: flat_headers,
         body,
         form,
         follow_redirect,
@@ -152,8 +72,8 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         pass_through,
         download_progress,
         resume_attempts,
-        idle_timeout_ms,
-    ) = js;
+        idle_timeout: idle_timeout_ms,
+    } = js;
     let mut flat = flat_headers.into_iter();
     let mut headers = Vec::with_capacity(flat.len() / 2);
     while let (Some(name), Some(value)) = (flat.next(), flat.next()) {
@@ -211,7 +131,7 @@ fn form_part(js: FormPartJs) -> FormPart {
 }
 
 pub fn call_init_from_js(js: CallInitJs) -> Result<CallInit, String> {
-    let (
+    let CallInitJs {
         stream,
         url,
         base_url,
@@ -223,7 +143,7 @@ pub fn call_init_from_js(js: CallInitJs) -> Result<CallInit, String> {
         has_request_hooks,
         has_response_hooks,
         wire,
-    ) = js;
+    } = js;
     Ok(CallInit {
         mode: if stream { Mode::Stream } else { Mode::Send },
         url,
@@ -240,7 +160,11 @@ pub fn call_init_from_js(js: CallInitJs) -> Result<CallInit, String> {
 }
 
 pub fn patch_to_js(patch: Patch) -> PatchJs {
-    (patch.url, patch.drop_base_url, patch.authorization)
+    PatchJs {
+        url: patch.url,
+        drop_base_url: patch.drop_base_url,
+        authorization: patch.authorization,
+    }
 }
 
 pub fn failure_to_js(failure: Failure) -> FailureJs {
@@ -288,11 +212,17 @@ fn body_text(body: Bytes) -> String {
 
 pub fn settled_to_js(settled: Settled) -> SettledJs {
     let patch = settled.patch.map(patch_to_js);
-    match settled.outcome {
-        Outcome::Response(raw) => (0, Some(response_to_js(*raw)), None, patch),
-        Outcome::Failure(failure) => (1, None, Some(failure_to_js(failure)), patch),
-        Outcome::JsValue => (2, None, None, patch),
-        Outcome::JsError => (3, None, None, patch),
+    let (kind, response, failure) = match settled.outcome {
+        Outcome::Response(raw) => (0, Some(response_to_js(*raw)), None),
+        Outcome::Failure(failure) => (1, None, Some(failure_to_js(failure))),
+        Outcome::JsValue => (2, None, None),
+        Outcome::JsError => (3, None, None),
+    };
+    SettledJs {
+        kind,
+        response,
+        failure,
+        patch,
     }
 }
 
@@ -316,19 +246,19 @@ fn response_to_js(raw: RawResponse) -> ResponseJs {
         headers.push(name);
         headers.push(value);
     }
-    (
-        raw.status as u32,
+    ResponseJs {
+        status: raw.status as u32,
         headers,
-        raw.request_url,
-        raw.url,
-        raw.duration_ms,
+        request_url: raw.request_url,
+        url: raw.url,
+        duration: raw.duration_ms,
         format,
         text,
         data,
         error_text,
         error_uses_body,
         download,
-    )
+    }
 }
 
 fn download_to_js(download: Download) -> NativeDownload {

@@ -1,23 +1,37 @@
 //! `Engine`: one per factory instance. It owns the pooled HTTP client, the
-//! host function, and the cancel handles of the calls under way.
+//! host function, the cancel handles of the calls under way, and the queue
+//! through which finished calls are settled (`completions.rs`).
+//!
+//! JS hands over the calls it started in one tick together
+//! (`startBatch`), and learns of finished calls in batches through the
+//! `settle` function; `lib/dispatch.js` is the JS half of this.
 
-use super::convert::{call_init_from_js, internal_failure, settled_to_js, CallInitJs, SettledJs};
+use super::boundary::CallInitJs;
+use super::completions::{Completions, SettledBatch};
+use super::convert::{call_init_from_js, internal_failure};
 use super::host::{to_js_args, HostArgs, HostReplyJs, JsHost, Pending};
 use crate::engine::transport::Transport;
-use crate::pipeline;
-use futures::future::AbortHandle;
+use crate::pipeline::{self, CallInit, Failure, FailureKind, Outcome, Settled};
+use futures::future::{AbortHandle, AbortRegistration};
 use futures::FutureExt;
-use napi::bindgen_prelude::{Function, PromiseRaw};
-use napi::Env;
+use napi::bindgen_prelude::{Array, Function};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// Weak: it keeps Node's event loop alive only while `hold()` says calls
+/// are under way.
+type SettleFn = ThreadsafeFunction<(), (), SettledBatch, Status, false, true>;
+
 struct Inner {
     transport: Transport,
     host: JsHost,
     calls: Mutex<HashMap<u32, AbortHandle>>,
+    completions: Arc<Completions>,
+    settle: SettleFn,
 }
 
 impl Inner {
@@ -27,6 +41,48 @@ impl Inner {
         self.calls
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues a finished call. The first call queued arranges the wake-up
+    /// of the JS thread; from the engine's own thread that wake-up waits
+    /// until the tasks ready now have run (`yield_now` defers it past
+    /// them), so that the calls finishing in the same round of the runtime
+    /// settle together. Without that deferral the two threads take turns
+    /// one call at a time: waking the JS thread hands it the core at once
+    /// (it runs at a higher priority, see `lib.rs`).
+    fn finish(self: &Arc<Self>, call: u32, settled: Settled) {
+        if !self.completions.push(call, settled) {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let inner = self.clone();
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                inner.wake_js();
+            });
+        } else {
+            self.wake_js();
+        }
+    }
+
+    fn wake_js(&self) {
+        // Fails only while Node shuts down, when nobody waits any more.
+        let _ = self
+            .settle
+            .call((), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+
+    async fn run(self: Arc<Self>, call: u32, init: CallInit, registration: AbortRegistration) {
+        let run = pipeline::run(&self.host, &self.transport, call, init, registration);
+        // A bug must never abort the user's process: a panic settles the call.
+        let settled = AssertUnwindSafe(run)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                internal_failure("internal error in balena-request-native (please report it)")
+            });
+        self.calls().remove(&call);
+        self.finish(call, settled);
     }
 }
 
@@ -38,14 +94,25 @@ pub struct Engine {
 #[napi]
 impl Engine {
     /// `host(callId, op, args, token)` takes the pipeline's questions to JS;
-    /// JS answers each with `engine.reply(token, answer)`.
+    /// JS answers each with `engine.reply(token, answer)`. `settle(batch)`
+    /// receives finished calls as `[callId, settled, ...]`.
     #[napi(constructor)]
-    pub fn new(host: Function<'_, HostArgs, ()>) -> napi::Result<Engine> {
+    pub fn new(
+        host: Function<'_, HostArgs, ()>,
+        settle: Function<'_, SettledBatch, ()>,
+    ) -> napi::Result<Engine> {
         let function = host
             .build_threadsafe_function()
             .callee_handled::<false>()
             .weak::<true>()
             .build_callback(|ctx| Ok(to_js_args(ctx.value)))?;
+        let completions = Arc::new(Completions::default());
+        let queue = completions.clone();
+        let settle = settle
+            .build_threadsafe_function()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(move |_| Ok(queue.take()))?;
         let transport = Transport::new().map_err(napi::Error::from_reason)?;
         Ok(Engine {
             inner: Arc::new(Inner {
@@ -55,35 +122,79 @@ impl Engine {
                     pending: Arc::new(Pending::default()),
                 },
                 calls: Mutex::new(HashMap::new()),
+                completions,
+                settle,
             }),
         })
     }
 
-    /// Runs a call through the pipeline; resolves with how it settled.
-    #[napi(ts_return_type = "Promise<SettledJs>")]
-    pub fn start<'env>(
-        &self,
-        env: &'env Env,
-        call: u32,
-        init: CallInitJs,
-    ) -> napi::Result<PromiseRaw<'env, SettledJs>> {
-        let init = call_init_from_js(init)
-            .map_err(|message| napi::Error::new(napi::Status::InvalidArg, message))?;
-        let (handle, registration) = AbortHandle::new_pair();
-        self.inner.calls().insert(call, handle);
+    /// Starts calls: `[callId, init, callId, init, ...]`, the calls JS
+    /// started in one tick, of which `cancelled` were cancelled before they
+    /// got here (they settle as cancelled without sending a byte). Each
+    /// settles through `settle`, a call whose init cannot be read included.
+    #[napi(ts_args_type = "starts: Array<number | CallInitJs>, cancelled?: number[]")]
+    pub fn start_batch(&self, starts: Array, cancelled: Option<Vec<u32>>) -> napi::Result<()> {
+        // The ids first: a batch with a bad one is refused whole, before
+        // any call is registered (JS then settles them all).
+        let ids = (0..starts.len())
+            .step_by(2)
+            .map(|index| starts.get::<u32>(index).map(Option::unwrap_or_default))
+            .collect::<napi::Result<Vec<u32>>>()?;
+        let mut runs = Vec::with_capacity(ids.len());
+        for (call, index) in ids.into_iter().zip((0..starts.len()).step_by(2)) {
+            let init = starts
+                .get::<CallInitJs>(index + 1)
+                .map_err(|e| e.reason)
+                .and_then(|init| init.ok_or_else(|| "the call has no init".to_string()))
+                .and_then(call_init_from_js);
+            match init {
+                Ok(init) => {
+                    let (handle, registration) = AbortHandle::new_pair();
+                    self.inner.calls().insert(call, handle);
+                    runs.push((call, init, registration));
+                }
+                Err(message) => self.inner.finish(
+                    call,
+                    Settled {
+                        outcome: Outcome::Failure(Failure::new(
+                            FailureKind::InvalidRequest,
+                            message,
+                            false,
+                        )),
+                        patch: None,
+                    },
+                ),
+            }
+        }
+        for call in cancelled.unwrap_or_default() {
+            self.cancel(call);
+        }
+        // One task hands the batch to the runtime: one wake-up of the
+        // engine's thread, however many calls started.
         let inner = self.inner.clone();
-        env.spawn_future(async move {
-            let run = pipeline::run(&inner.host, &inner.transport, call, init, registration);
-            // A bug must never abort the user's process: a panic settles the call.
-            let settled = AssertUnwindSafe(run)
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| {
-                    internal_failure("internal error in balena-request-native (please report it)")
-                });
-            inner.calls().remove(&call);
-            Ok(settled_to_js(settled))
-        })
+        napi::bindgen_prelude::spawn(async move {
+            for (call, init, registration) in runs {
+                tokio::spawn(inner.clone().run(call, init, registration));
+            }
+        });
+        Ok(())
+    }
+
+    /// Keeps Node's event loop alive (`true`, calls under way) or lets it
+    /// end (`false`, none left); JS calls it on each change.
+    #[napi]
+    pub fn hold(&self, env: Env, busy: bool) -> napi::Result<()> {
+        let tsfn = self.inner.settle.raw();
+        // SAFETY: called on the JS thread with its env; the threadsafe
+        // function lives as long as `inner`, which `self` holds.
+        let status = unsafe {
+            if busy {
+                napi::sys::napi_ref_threadsafe_function(env.raw(), tsfn)
+            } else {
+                napi::sys::napi_unref_threadsafe_function(env.raw(), tsfn)
+            }
+        };
+        napi::check_status!(status)
     }
 
     /// The JS host's answer to the question `token`.

@@ -6,9 +6,8 @@
 //! throws back: it keeps any error in the call's slot, so no JS exception
 //! ever has to cross into Rust.
 
-use super::convert::{
-    failure_to_js, patch_to_js, settled_to_js, wire_from_js, FailureJs, PatchJs, SettledJs, WireJs,
-};
+use super::boundary::{PatchJs, SettledJs, WireJs};
+use super::convert::{failure_to_js, patch_to_js, settled_to_js, wire_from_js, FailureJs};
 use crate::pipeline::{Host, HostOp, HostReply};
 use napi::bindgen_prelude::FnArgs;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};

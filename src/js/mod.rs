@@ -2,6 +2,8 @@
 //! pipeline's plain data and implements the pipeline's `Host` with a
 //! threadsafe function; it holds no request logic of its own.
 
+mod boundary;
+mod completions;
 mod convert;
 mod download;
 mod engine;
