@@ -10,6 +10,8 @@ const zlib = require('zlib');
 const { Readable, Writable } = require('stream');
 const { pipeline } = require('stream/promises');
 const { monitorEventLoopDelay } = require('perf_hooks');
+const { PROTOCOL_HEADER, undiciDispatcher } = require('./tls');
+const { inflateCeiling } = require('./ceiling');
 
 const [clientName, scenario, paramsText] = process.argv.slice(2);
 const params = JSON.parse(paramsText);
@@ -20,8 +22,11 @@ const hooks = () => [
 	{ response: (r) => r },
 ];
 
-// Each client as the same two operations: `send` (resolve with the parsed
-// body) and `stream` (resolve with a Node Readable of the decoded body).
+// Each client as the same operations: `send` (resolve with the parsed
+// body), `stream` (resolve with a Node Readable of the decoded body) and
+// `protocol` (one GET /small: the protocol the server says it served).
+// With `params.ca` (the HTTPS scenario) undici gets the CA; the others
+// trust it through NODE_EXTRA_CA_CERTS (see tls.js).
 function makeClient(name, withHooks) {
 	switch (name) {
 		case 'native':
@@ -31,13 +36,18 @@ function makeClient(name, withHooks) {
 			return {
 				send: async (options) => (await request.send({ baseUrl: base, ...options })).body,
 				stream: (url) => request.stream({ baseUrl: base, url }),
+				protocol: async () => (await request.send({ baseUrl: base, url: '/small' })).headers.get(PROTOCOL_HEADER),
 			};
 		}
-		case 'undici': {
+		case 'undici':
+		case 'undici-h2': {
 			const undici = require('undici');
+			// The global dispatcher is a default Agent too: the plain rows are unchanged.
+			const dispatcher = params.ca ? undiciDispatcher(undici, name, params.ca) : undefined;
 			return {
 				send: async ({ url, method = 'GET', body }) => {
 					const res = await undici.request(base + url, {
+						dispatcher,
 						method,
 						body: body && JSON.stringify(body),
 						headers: body ? { 'content-type': 'application/json' } : undefined,
@@ -45,8 +55,13 @@ function makeClient(name, withHooks) {
 					return res.body.json();
 				},
 				stream: async (url) => {
-					const res = await undici.request(base + url);
+					const res = await undici.request(base + url, { dispatcher });
 					return res.headers['content-encoding'] === 'gzip' ? res.body.pipe(zlib.createGunzip()) : res.body;
+				},
+				protocol: async () => {
+					const res = await undici.request(`${base}/small`, { dispatcher });
+					await res.body.dump();
+					return res.headers[PROTOCOL_HEADER];
 				},
 			};
 		}
@@ -61,6 +76,11 @@ function makeClient(name, withHooks) {
 					return res.json();
 				},
 				stream: async (url) => Readable.fromWeb((await fetch(base + url)).body),
+				protocol: async () => {
+					const res = await fetch(`${base}/small`);
+					await res.arrayBuffer();
+					return res.headers.get(PROTOCOL_HEADER);
+				},
 			};
 		default:
 			throw new Error(`unknown client ${name}`);
@@ -77,9 +97,10 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
  * `concurrency` workers send back to back: first `warmup` requests
  * (connections, JIT: a JavaScript client is slow until its code is
  * optimised, so a short run mostly measures that), then as many as finish
- * in a window of `seconds`, which is what is reported.
+ * in a window of `seconds`, which is what is reported. With `checkProtocol`,
+ * one more request after the window asks which protocol was served.
  */
-async function sendScenario(client, { warmup, seconds, concurrency, post }) {
+async function sendScenario(client, { warmup, seconds, concurrency, post, checkProtocol }) {
 	const body = post ? { data: 'x'.repeat(1000) } : undefined;
 	const options = post ? { url: '/post', method: 'POST', body } : { url: '/small' };
 	const run = async (keepGoing, onDone) =>
@@ -104,7 +125,8 @@ async function sendScenario(client, { warmup, seconds, concurrency, post }) {
 	const cpu = cpuMicros() - cpu0;
 	const sorted = latencies.sort((a, b) => a - b);
 	const n = latencies.length;
-	return { rps: n / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpuPerReq: cpu / n };
+	const protocol = checkProtocol ? await client.protocol() : undefined;
+	return { rps: n / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpuPerReq: cpu / n, protocol };
 }
 
 // `gzip`: 'image' (an OS-image-like body, served in 64 MiB gzip members),
@@ -157,9 +179,15 @@ async function streamScenario(client, { mib, gzip, sink, rateMBs }) {
 	};
 }
 
-(async () => {
+async function run() {
+	// Not a client: our decoder alone, for the gzip scenarios' ceiling row.
+	if (clientName === 'inflate-ceiling') return inflateCeiling(base + streamPath(params.gzip, 64), params.seconds);
 	const client = makeClient(clientName, scenario === 'send-hooks');
-	const result = scenario.startsWith('send') ? await sendScenario(client, params) : await streamScenario(client, params);
+	return scenario.startsWith('send') ? sendScenario(client, params) : streamScenario(client, params);
+}
+
+(async () => {
+	const result = await run();
 	process.stdout.write(`${JSON.stringify(result)}\n`);
 	process.exit(0);
 })().catch((err) => {

@@ -16,7 +16,13 @@
 //! partitions), compressed at gzip's default level, about 4:1 -- the shape
 //! of a balenaOS image as the download server sends it.
 //!
-//! Prints `listening <port>` on stdout once ready.
+//! It also listens with TLS (HTTP/2 or HTTP/1.1, see `tls.rs`) for /small
+//! and /post.
+//!
+//! Prints `listening <port> tls <port> ca <CA PEM file>` on stdout once
+//! ready; whoever started it removes the CA file.
+
+mod tls;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -184,7 +190,19 @@ fn main() -> std::io::Result<()> {
         };
         let bodies = Rc::new(make_bodies(&image_file));
         let listener = TcpListener::bind("127.0.0.1:0").await?;
-        println!("listening {}", listener.local_addr()?.port());
+        let identity = tls::make_identity().map_err(std::io::Error::other)?;
+        let tls_listener = TcpListener::bind("127.0.0.1:0").await?;
+        println!(
+            "listening {} tls {} ca {}",
+            listener.local_addr()?.port(),
+            tls_listener.local_addr()?.port(),
+            identity.ca_pem_path.display()
+        );
+        tokio::task::spawn_local(async move {
+            if let Err(e) = tls::serve(tls_listener, identity.acceptor, SMALL).await {
+                eprintln!("bench-server: TLS listener failed: {e}");
+            }
+        });
         loop {
             let (socket, _) = listener.accept().await?;
             let bodies = bodies.clone();
