@@ -17,6 +17,7 @@
 pub mod config_value;
 pub mod header_list;
 pub mod mime;
+pub mod order;
 
 #[cfg(test)]
 mod test_support;
