@@ -14,10 +14,16 @@
 // tests use most of it.
 #![allow(dead_code)]
 
+pub mod basic_auth;
 pub mod config_value;
+pub mod csrf;
+pub mod default_request;
+pub mod error_code;
 pub mod header_list;
 pub mod mime;
 pub mod order;
+pub mod path_prefix;
+pub mod user_agent;
 
 #[cfg(test)]
 mod test_support;
