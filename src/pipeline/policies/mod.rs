@@ -20,6 +20,7 @@ pub mod csrf;
 pub mod default_request;
 pub mod error_code;
 pub mod header_list;
+pub mod location;
 pub mod mime;
 pub mod order;
 pub mod path_prefix;
