@@ -24,6 +24,9 @@ pub mod location;
 pub mod mime;
 pub mod order;
 pub mod path_prefix;
+pub mod request_id;
+pub mod retry;
+pub mod timeout;
 pub mod user_agent;
 
 #[cfg(test)]
