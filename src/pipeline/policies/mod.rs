@@ -15,12 +15,14 @@
 #![allow(dead_code)]
 
 pub mod basic_auth;
+pub mod concurrency;
 pub mod config_value;
 pub mod csrf;
 pub mod default_request;
 pub mod error_code;
 pub mod header_list;
 pub mod location;
+pub mod log;
 pub mod mime;
 pub mod order;
 pub mod path_prefix;
