@@ -1,8 +1,10 @@
 //! `requestId({ headerName = 'X-Request-Id' })`: a random UUID (v4) in
 //! that header when the request has none. The same id must go with every
-//! attempt of one call, so the policy only sets it when absent: placed
-//! outside `retry` it runs once per call; inside, it finds the id the first
-//! attempt set (a retry sends the same request again).
+//! attempt of one call, so the policy must run outside `retry` (Azure puts
+//! its request-id policy in no phase, hence before the Retry phase): retry
+//! re-sends the request it was given, and an inner `requestId` would see it
+//! without an id and make a new one per attempt. Setting it only when
+//! absent keeps an id the caller chose.
 
 use super::config_value::{field, options, string};
 use super::{Next, Policy, PolicyFailure, PolicyFailureKind, PolicyFuture, PolicyRequest};
