@@ -3,7 +3,7 @@
 //! a POST, become a body-less GET; credentials never go to another origin.
 
 use reqwest::header::{
-    HeaderMap, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION,
+    HeaderMap, HeaderName, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION,
 };
 use reqwest::Method;
 use url::Url;
@@ -26,16 +26,24 @@ pub fn next_method(status: u16, method: &Method) -> (Method, bool) {
     }
 }
 
+/// Request headers that carry credentials: they never go to another origin
+/// (also the `location` policy's rule: `pipeline/policies/location.rs`).
+pub const CREDENTIAL_HEADERS: [HeaderName; 3] = [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION];
+
+/// Request headers that describe the body: dropped with it.
+pub const BODY_HEADERS: [HeaderName; 2] = [CONTENT_TYPE, CONTENT_LENGTH];
+
 /// Adjusts the headers for the next hop.
 pub fn next_headers(headers: &mut HeaderMap, from: &Url, to: &Url, keeps_body: bool) {
     if from.origin() != to.origin() {
-        headers.remove(AUTHORIZATION);
-        headers.remove(COOKIE);
-        headers.remove(PROXY_AUTHORIZATION);
+        for name in &CREDENTIAL_HEADERS {
+            headers.remove(name);
+        }
     }
     if !keeps_body {
-        headers.remove(CONTENT_TYPE);
-        headers.remove(CONTENT_LENGTH);
+        for name in &BODY_HEADERS {
+            headers.remove(name);
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod auth;
 mod exchange;
 mod hooks;
 pub mod host;
+pub mod policies;
 mod prepare;
 mod types;
 

@@ -1,0 +1,369 @@
+//! `log({ logger, allowedHeaderNames, allowedQueryParameters })` (Azure's
+//! logPolicy): one record per request and one per response (or failure):
+//! method, URL, status, duration and headers. Header values and query
+//! values whose names are not allowed are written `REDACTED`; the allow
+//! lists given are added to defaults (Azure's, plus `X-Request-Id` for our
+//! `requestId` policy). Credentials never appear, whatever the lists say:
+//! Authorization, cookies, api keys and tokens in headers or the query, and
+//! a user and password in the URL.
+
+use super::config_value::{field, options, string_list};
+use super::{HeaderList, Next, Policy, PolicyFuture, PolicyRequest};
+use serde_json::{json, Map, Value};
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+const NAME: &str = "log";
+
+pub const REDACTED: &str = "REDACTED";
+
+/// Azure core-rest-pipeline's default allow list, plus `X-Request-Id`.
+const DEFAULT_HEADERS: &[&str] = &[
+    "x-ms-client-request-id",
+    "x-ms-return-client-request-id",
+    "x-ms-useragent",
+    "x-ms-correlation-request-id",
+    "x-ms-request-id",
+    "client-request-id",
+    "ms-cv",
+    "return-client-request-id",
+    "traceparent",
+    "access-control-allow-credentials",
+    "access-control-allow-headers",
+    "access-control-allow-methods",
+    "access-control-allow-origin",
+    "access-control-expose-headers",
+    "access-control-max-age",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "origin",
+    "accept",
+    "accept-encoding",
+    "cache-control",
+    "connection",
+    "content-length",
+    "content-type",
+    "date",
+    "etag",
+    "expires",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-unmodified-since",
+    "last-modified",
+    "pragma",
+    "request-id",
+    "retry-after",
+    "server",
+    "transfer-encoding",
+    "user-agent",
+    "www-authenticate",
+    "x-request-id",
+];
+
+const DEFAULT_QUERY: &[&str] = &["api-version"];
+
+/// Never written, even when allowed: they carry credentials.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-csrf-token",
+    "x-xsrf-token",
+];
+
+/// balena's API key travels as `apikey`; the others are common spellings.
+const SECRET_QUERY: &[&str] = &["apikey", "api_key", "api-key", "access_token", "token"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Lower case.
+    pub allowed_header_names: HashSet<String>,
+    /// Compared as written (query names are case-sensitive).
+    pub allowed_query_parameters: HashSet<String>,
+}
+
+impl Config {
+    /// `logger` is the binding's business (a JS function, or stderr).
+    pub fn from_json(value: &Value) -> Result<Config, String> {
+        let options = options(NAME, value)?;
+        let headers = string_list(
+            NAME,
+            "allowedHeaderNames",
+            field(options, "allowedHeaderNames"),
+        )?
+        .unwrap_or_default();
+        let query = string_list(
+            NAME,
+            "allowedQueryParameters",
+            field(options, "allowedQueryParameters"),
+        )?
+        .unwrap_or_default();
+        Ok(Config {
+            allowed_header_names: DEFAULT_HEADERS
+                .iter()
+                .map(|s| s.to_string())
+                .chain(headers.iter().map(|h| h.to_ascii_lowercase()))
+                .filter(|h| !SECRET_HEADERS.contains(&h.as_str()))
+                .collect(),
+            allowed_query_parameters: DEFAULT_QUERY
+                .iter()
+                .map(|s| s.to_string())
+                .chain(query)
+                .filter(|q| !SECRET_QUERY.contains(&q.to_ascii_lowercase().as_str()))
+                .collect(),
+        })
+    }
+
+    /// Header lines as an object, values not allowed redacted (a name given
+    /// twice is joined with ", ", as `Headers` does).
+    pub fn headers(&self, headers: &HeaderList) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (name, value) in headers.iter() {
+            let key = name.to_ascii_lowercase();
+            let shown = if self.allowed_header_names.contains(&key) {
+                value
+            } else {
+                REDACTED
+            };
+            let joined = match out.get(&key).and_then(Value::as_str) {
+                Some(first) => format!("{first}, {shown}"),
+                None => shown.to_string(),
+            };
+            out.insert(key, Value::String(joined));
+        }
+        out
+    }
+
+    /// The URL without user and password, query values not allowed
+    /// redacted. A URL that does not parse is reduced to its path, since
+    /// nothing in it can be told apart.
+    pub fn url(&self, request: &PolicyRequest) -> String {
+        let Some(mut url) = request.absolute_url() else {
+            let path = request.url.split(['?', '#']).next().unwrap_or("");
+            return path.to_string();
+        };
+        // Both only fail for URLs that cannot have credentials.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        if url.query().is_some() {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(name, value)| {
+                    let shown = if self.allowed_query_parameters.contains(name.as_ref()) {
+                        value.into_owned()
+                    } else {
+                        REDACTED.to_string()
+                    };
+                    (name.into_owned(), shown)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        url.to_string()
+    }
+}
+
+/// Where records go: the JS `logger`, or stderr by default.
+pub trait LogSink: Send + Sync {
+    fn write(&self, record: &Value);
+}
+
+pub struct StderrSink;
+
+impl LogSink for StderrSink {
+    fn write(&self, record: &Value) {
+        // A log line that cannot be written is dropped: logging must never
+        // fail the request.
+        let _ = writeln!(std::io::stderr().lock(), "{record}");
+    }
+}
+
+pub struct Log {
+    config: Config,
+    sink: Arc<dyn LogSink>,
+}
+
+impl Log {
+    pub fn new(config: Config, sink: Arc<dyn LogSink>) -> Log {
+        Log { config, sink }
+    }
+}
+
+impl Policy for Log {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn send<'a>(&'a self, request: PolicyRequest, next: Next<'a>) -> PolicyFuture<'a> {
+        let method = request.effective_method();
+        let url = self.config.url(&request);
+        self.sink.write(&json!({
+            "type": "request",
+            "method": method,
+            "url": url,
+            "headers": self.config.headers(&request.headers),
+        }));
+        let started = Instant::now();
+        Box::pin(async move {
+            let outcome = next.run(request).await;
+            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let record = match &outcome {
+                Ok(response) => json!({
+                    "type": "response",
+                    "method": method,
+                    "url": url,
+                    "status": response.status,
+                    "durationMs": duration_ms,
+                    "headers": self.config.headers(&response.headers),
+                }),
+                Err(failure) => json!({
+                    "type": "error",
+                    "method": method,
+                    "url": url,
+                    "status": failure.response.as_ref().map(|r| r.status),
+                    "durationMs": duration_ms,
+                    "code": failure.code,
+                    "message": failure.message,
+                }),
+            };
+            self.sink.write(&record);
+            outcome
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{one, Script, TestResult};
+    use super::super::{PolicyFailure, PolicyResponse};
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<Value>>);
+
+    impl LogSink for Collect {
+        fn write(&self, record: &Value) {
+            if let Ok(mut records) = self.0.lock() {
+                records.push(record.clone());
+            }
+        }
+    }
+
+    impl Collect {
+        fn records(&self) -> Vec<Value> {
+            self.0.lock().map(|r| r.clone()).unwrap_or_default()
+        }
+    }
+
+    #[test]
+    fn config_adds_to_the_defaults_and_checks_types() -> TestResult {
+        let config = Config::from_json(&json!({
+            "allowedHeaderNames": ["X-Custom", "Authorization"],
+            "allowedQueryParameters": ["$filter", "apikey"]
+        }))?;
+        assert!(config.allowed_header_names.contains("x-custom"));
+        assert!(config.allowed_header_names.contains("content-type"));
+        assert!(!config.allowed_header_names.contains("authorization"));
+        assert!(config.allowed_query_parameters.contains("$filter"));
+        assert!(config.allowed_query_parameters.contains("api-version"));
+        assert!(!config.allowed_query_parameters.contains("apikey"));
+        assert_eq!(
+            Config::from_json(&json!({ "allowedHeaderNames": "x" })).err(),
+            Some("log: `allowedHeaderNames` must be an array of strings, got \"x\"".into())
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn one_record_each_way_with_secrets_redacted() -> TestResult {
+        let config = Config::from_json(&json!({
+            "allowedHeaderNames": ["X-Custom", "authorization", "Cookie"],
+            "allowedQueryParameters": ["$select", "apikey", "token"]
+        }))?;
+        let sink = Arc::new(Collect::default());
+        let policies = one(Log::new(config, sink.clone()));
+        let mut response = PolicyResponse::new(201);
+        response.headers = HeaderList::from([
+            ("Content-Type", "application/json"),
+            ("Set-Cookie", "session=s3cret"),
+            ("X-Other", "hidden"),
+        ]);
+        let script = Script::new(vec![Ok(response)]);
+        let mut request = PolicyRequest::new(
+            "post",
+            "/v7/device?$select=id&apikey=KEY123&token=TOK456&other=o&$select=name",
+        );
+        request.base_url = Some("http://user:pw@127.0.0.1:9".into());
+        request.headers = HeaderList::from([
+            ("Authorization", "Bearer TOKEN789"),
+            ("cookie", "c=COOKIE"),
+            ("X-Custom", "shown"),
+            ("X-Secret-Thing", "value"),
+            ("Accept", "a"),
+            ("accept", "b"),
+        ]);
+        script.run(&policies, request).await?;
+
+        let records = sink.records();
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            records[0],
+            json!({
+                "type": "request",
+                "method": "POST",
+                "url": "http://127.0.0.1:9/v7/device?%24select=id&apikey=REDACTED&token=REDACTED&other=REDACTED&%24select=name",
+                "headers": {
+                    "authorization": "REDACTED",
+                    "cookie": "REDACTED",
+                    "x-custom": "shown",
+                    "x-secret-thing": "REDACTED",
+                    "accept": "a, b"
+                }
+            })
+        );
+        assert_eq!(records[1]["type"], "response");
+        assert_eq!(records[1]["status"], 201);
+        assert!(records[1]["durationMs"].is_u64());
+        assert_eq!(
+            records[1]["headers"],
+            json!({
+                "content-type": "application/json",
+                "set-cookie": "REDACTED",
+                "x-other": "REDACTED"
+            })
+        );
+        let all = serde_json::to_string(&records)?;
+        for secret in [
+            "KEY123", "TOK456", "TOKEN789", "COOKIE", "s3cret", "pw", "user",
+        ] {
+            assert!(!all.contains(secret), "{secret} leaked: {all}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_logged_too() -> TestResult {
+        let sink = Arc::new(Collect::default());
+        let policies = one(Log::new(Config::from_json(&Value::Null)?, sink.clone()));
+        let script = Script::new(vec![Err(PolicyFailure::network(
+            "ECONNREFUSED",
+            "connect ECONNREFUSED",
+        ))]);
+        let outcome = script
+            .run(&policies, PolicyRequest::new("", "relative?apikey=k"))
+            .await;
+        assert!(outcome.is_err());
+        let records = sink.records();
+        assert_eq!(records[0]["url"], "relative");
+        assert_eq!(records[0]["method"], "GET");
+        assert_eq!(records[1]["type"], "error");
+        assert_eq!(records[1]["code"], "ECONNREFUSED");
+        Ok(())
+    }
+}
