@@ -16,6 +16,8 @@ const { createHost, hasPhaseHooks } = require('./lib/host');
 const { wireForCall } = require('./lib/wire');
 const { forward: forwardRequest } = require('./lib/forward');
 const { validateOptions, validateFactoryOptions } = require('./lib/validate');
+const { policies, NATIVE, isNativePolicy } = require('./lib/policies');
+const { Pipeline } = require('./lib/pipeline');
 
 function prepareDefaults(options, retries) {
 	const prepared = {
@@ -42,16 +44,26 @@ function prepareDefaults(options, retries) {
 }
 
 /**
- * Creates a request instance: `{ send, stream, interceptors, refreshToken }`.
+ * Creates a request instance: `{ send, stream, interceptors, refreshToken,
+ * forward, pipeline, clone }`.
  */
 function getRequest(factoryOptions = {}) {
 	validateFactoryOptions(factoryOptions);
+	return createRequest(factoryOptions, undefined, undefined);
+}
+
+/**
+ * @param parent the request this one is a clone of (its connection pool is
+ *   shared), or undefined
+ * @param parentPipeline its pipeline, copied
+ */
+function createRequest(factoryOptions, parent, parentPipeline) {
 	const { auth, debug = false, retries = 0, interceptors = [] } = factoryOptions;
 	const calls = new Map();
 	let nextId = 1;
 	const debugRequest = debug ? (options, response) => utils.debugRequest(options, response) : () => {};
 
-	const self = { send, stream, interceptors, refreshToken, forward };
+	const self = { send, stream, interceptors, refreshToken, forward, clone };
 	const engine = new Dispatcher(
 		Engine,
 		createHost({
@@ -61,7 +73,33 @@ function getRequest(factoryOptions = {}) {
 			refreshToken,
 			reply: (token, answer) => engine.reply(token, answer),
 		}),
+		parent,
 	);
+	// The native policies, in order, go to the engine whenever they change;
+	// each call runs with the list current when it starts.
+	const usePolicies = (ordered) => {
+		const native = ordered.filter(isNativePolicy);
+		engine.setPolicies(
+			native.map((p) => [p.name, p[NATIVE].options]),
+			native.map((p) => p[NATIVE].logger),
+		);
+	};
+	self.pipeline = parentPipeline === undefined ? new Pipeline(usePolicies) : parentPipeline.clone(usePolicies);
+	if (parentPipeline !== undefined) {
+		usePolicies(self.pipeline.getOrderedPolicies());
+	}
+
+	/**
+	 * An independent request instance: its own pipeline and interceptors
+	 * array (copies of this one's), the same auth and connection pool.
+	 */
+	function clone() {
+		return createRequest(
+			{ auth, debug, retries, interceptors: [...(Array.isArray(self.interceptors) ? self.interceptors : [])] },
+			engine,
+			self.pipeline,
+		);
+	}
 
 	async function run(callerOptions, isStream) {
 		validateOptions(callerOptions);
@@ -178,4 +216,5 @@ factory.getRequest = getRequest;
 factory.BalenaRequestError = BalenaRequestError;
 factory.BalenaExpiredToken = BalenaExpiredToken;
 factory.BalenaInvalidParameterError = BalenaInvalidParameterError;
+factory.policies = policies;
 module.exports = factory;

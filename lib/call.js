@@ -32,6 +32,9 @@ function rawResponse(r) {
 		errorText: r[RESPONSE.errorText],
 		errorUsesBody: r[RESPONSE.errorUsesBody],
 		download: r[RESPONSE.download],
+		errorFrom: r[RESPONSE.errorFrom],
+		retryAfterMs: r[RESPONSE.retryAfterMs],
+		decode: r[RESPONSE.decode],
 	};
 }
 
@@ -172,6 +175,11 @@ class Call {
 			case 'invalidRequest':
 				error = new TypeError(failure.message);
 				break;
+			case 'policyTimeout':
+				// A `timeout` policy: rest.js's timeout, as an error with a code.
+				error = new Error(failure.message);
+				error.code = 'ETIMEDOUT';
+				break;
 			case 'responseTooLarge':
 				// The message names the option (maxResponseSize) and the limit.
 				error = new Error(failure.message);
@@ -212,10 +220,15 @@ class Call {
 		const response = responseObject(raw, this.requestOptions.headers);
 		const body = decodeBody(raw, contentTypeOf(raw.headers));
 		response.body = body;
-		if (raw.status >= 400) {
+		if (raw.status >= raw.errorFrom) {
 			this.debugRequest(this.callerOptions, response);
 			const message = raw.errorUsesBody ? body : raw.errorText;
-			throw new BalenaRequestError(message, raw.status, this.callerOptions, response.headers);
+			const error = new BalenaRequestError(message, raw.status, this.callerOptions, response.headers);
+			if (raw.retryAfterMs != null) {
+				// A retry policy gave up: the server asked for a longer wait.
+				error.retryAfterMs = raw.retryAfterMs;
+			}
+			throw error;
 		}
 		return response;
 	}
@@ -224,9 +237,13 @@ class Call {
 		const headers = toHeaders(raw.headers);
 		const response = responseObject(raw, this.requestOptions.headers, headers);
 		// forward() passes every status on as it came.
-		if (raw.status >= 400 && !this.passThrough) {
+		if (raw.status >= raw.errorFrom && !this.passThrough) {
 			this.debugRequest(this.callerOptions, response);
-			throw new BalenaRequestError(raw.errorText, raw.status);
+			const error = new BalenaRequestError(raw.errorText, raw.status);
+			if (raw.retryAfterMs != null) {
+				error.retryAfterMs = raw.retryAfterMs;
+			}
+			throw error;
 		}
 		const mime = headers.get('Content-Type');
 		const stream = new DownloadStream(raw.download, {

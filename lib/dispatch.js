@@ -11,8 +11,9 @@ class Dispatcher {
 	/**
 	 * @param Engine the addon's Engine class
 	 * @param host the host function for the pipeline's questions (lib/host.js)
+	 * @param pool another Dispatcher whose connections this one shares
 	 */
-	constructor(Engine, host) {
+	constructor(Engine, host, pool) {
 		/** Calls under way: id -> resolve(settled). */
 		this.waiting = new Map();
 		/** `[id, init, id, init, ...]` not handed over yet. */
@@ -20,7 +21,7 @@ class Dispatcher {
 		/** Ids of calls in `starts` cancelled before they were handed over. */
 		this.cancelled = [];
 		this.flush = () => this.handOver();
-		this.engine = new Engine(host, (batch) => this.settled(batch));
+		this.engine = new Engine(host, (batch) => this.settled(batch), pool?.engine);
 	}
 
 	/** Starts a call; resolves with its SettledJs array. */
@@ -89,6 +90,11 @@ class Dispatcher {
 			return;
 		}
 		this.engine.cancel(id);
+	}
+
+	/** The pipeline's native policies (`[name, optionsJson]`) and their loggers. */
+	setPolicies(policies, loggers) {
+		this.engine.setPolicies(policies, loggers);
 	}
 
 	reply(token, answer) {

@@ -49,7 +49,8 @@ function decodeBody(raw, contentType) {
 		case 'json':
 			return JSON.parse(raw.text);
 		default:
-			return raw.text ?? '';
+			// A `mime` policy decoding an urlencoded body.
+			return raw.decode === 'form' ? Object.fromEntries(new URLSearchParams(raw.text ?? '')) : (raw.text ?? '');
 	}
 }
 

@@ -39,11 +39,14 @@ impl OutgoingBody {
     }
 }
 
+/// Cloned when a policy sends the request again (retry).
+#[derive(Clone)]
 pub struct FormPart {
     pub name: String,
     pub value: FormValue,
 }
 
+#[derive(Clone)]
 pub enum FormValue {
     Text(String),
     File {

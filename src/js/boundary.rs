@@ -13,8 +13,7 @@
 //! at 16).
 
 use super::download::NativeDownload;
-use napi::bindgen_prelude::{Array, Buffer, Either, FromNapiValue, ToNapiValue};
-use napi::sys;
+use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
 use std::collections::HashMap;
 
@@ -24,16 +23,16 @@ macro_rules! js_record {
     (from_js $(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty,)* }) => {
         js_record!(@struct $(#[$meta])* $name { $($(#[$fmeta])* $field : $ty,)* });
 
-        impl FromNapiValue for $name {
+        impl ::napi::bindgen_prelude::FromNapiValue for $name {
             unsafe fn from_napi_value(
-                env: sys::napi_env,
-                value: sys::napi_value,
-            ) -> napi::Result<Self> {
+                env: ::napi::sys::napi_env,
+                value: ::napi::sys::napi_value,
+            ) -> ::napi::Result<Self> {
                 // SAFETY: `env` and `value` come from napi-rs for this call.
-                let array = unsafe { Array::from_napi_value(env, value) }?;
+                let array = unsafe { <::napi::bindgen_prelude::Array as ::napi::bindgen_prelude::FromNapiValue>::from_napi_value(env, value) }?;
                 if array.len() < Self::FIELDS.len() as u32 {
-                    return Err(napi::Error::new(
-                        napi::Status::InvalidArg,
+                    return Err(::napi::Error::new(
+                        ::napi::Status::InvalidArg,
                         format!(
                             "{}: expected {} elements, got {}",
                             stringify!($name),
@@ -46,12 +45,12 @@ macro_rules! js_record {
                 $(
                     let $field = array
                         .get::<$ty>(index)
-                        .map_err(|e| napi::Error::new(
+                        .map_err(|e| ::napi::Error::new(
                             e.status,
                             format!("{}.{}: {}", stringify!($name), stringify!($field), e.reason),
                         ))?
-                        .ok_or_else(|| napi::Error::new(
-                            napi::Status::InvalidArg,
+                        .ok_or_else(|| ::napi::Error::new(
+                            ::napi::Status::InvalidArg,
                             format!("{}.{} is missing", stringify!($name), stringify!($field)),
                         ))?;
                     index += 1;
@@ -64,21 +63,21 @@ macro_rules! js_record {
     (to_js $(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty,)* }) => {
         js_record!(@struct $(#[$meta])* $name { $($(#[$fmeta])* $field : $ty,)* });
 
-        impl ToNapiValue for $name {
-            unsafe fn to_napi_value(env: sys::napi_env, record: Self) -> napi::Result<sys::napi_value> {
+        impl ::napi::bindgen_prelude::ToNapiValue for $name {
+            unsafe fn to_napi_value(env: ::napi::sys::napi_env, record: Self) -> ::napi::Result<::napi::sys::napi_value> {
                 let mut array = std::ptr::null_mut();
                 // SAFETY: plain N-API calls on the JS thread with the `env`
                 // napi-rs gave us; every value set was just created in it.
                 unsafe {
-                    napi::check_status!(sys::napi_create_array_with_length(
+                    ::napi::check_status!(::napi::sys::napi_create_array_with_length(
                         env,
                         Self::FIELDS.len(),
                         &mut array
                     ))?;
                     let mut index = 0u32;
                     $(
-                        let value = <$ty as ToNapiValue>::to_napi_value(env, record.$field)?;
-                        napi::check_status!(sys::napi_set_element(env, array, index, value))?;
+                        let value = <$ty as ::napi::bindgen_prelude::ToNapiValue>::to_napi_value(env, record.$field)?;
+                        ::napi::check_status!(::napi::sys::napi_set_element(env, array, index, value))?;
                         index += 1;
                     )*
                     let _ = index;
@@ -99,6 +98,8 @@ macro_rules! js_record {
         }
     };
 }
+
+pub(super) use js_record;
 
 js_record! { from_js
     /// What `index.js` hands over when a call starts.
@@ -190,6 +191,12 @@ js_record! { to_js
         error_uses_body: bool,
         /// stream()'s body.
         download: Option<NativeDownload>,
+        /// The status from which the response is an error (`errorCode`).
+        error_from: u32,
+        /// The wait the server asked for, when a `retry` policy gave up on it.
+        retry_after_ms: Option<f64>,
+        /// "form": decode the body as urlencoded (a `mime` policy decided).
+        decode: Option<&'static str>,
     }
 }
 

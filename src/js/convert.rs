@@ -10,6 +10,7 @@ use crate::pipeline::{
     WireBody,
 };
 use bytes::Bytes;
+use std::sync::Arc;
 use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
 
@@ -108,6 +109,7 @@ pub fn wire_from_js(js: WireJs) -> Result<Wire, String> {
         pass_through: pass_through.unwrap_or(false),
         received: download_progress.and_then(take_received_bytes),
         resume_attempts,
+        error_from: 400,
         // Milliseconds JS checked; 0 or anything else is no limit.
         idle_timeout_ms: idle_timeout_ms
             .filter(|n| n.is_finite() && *n >= 1.0)
@@ -156,6 +158,8 @@ pub fn call_init_from_js(js: CallInitJs) -> Result<CallInit, String> {
         has_request_hooks,
         has_response_hooks,
         wire: wire.map(wire_from_js).transpose()?,
+        // The engine puts its pipeline's policies here when the call starts.
+        policies: Arc::new([]),
     })
 }
 
@@ -258,6 +262,9 @@ fn response_to_js(raw: RawResponse) -> ResponseJs {
         error_text,
         error_uses_body,
         download,
+        error_from: u32::from(raw.error_from),
+        retry_after_ms: raw.retry_after_ms.map(|ms| ms as f64),
+        decode: raw.decode,
     }
 }
 

@@ -11,7 +11,8 @@ use super::completions::{Completions, SettledBatch};
 use super::convert::{call_init_from_js, internal_failure};
 use super::host::{to_js_args, HostArgs, HostReplyJs, JsHost, Pending};
 use crate::engine::transport::Transport;
-use crate::pipeline::{self, CallInit, Failure, FailureKind, Outcome, Settled};
+use super::policies::{build_policies, NativePolicyJs};
+use crate::pipeline::{self, CallInit, Failure, FailureKind, Outcome, Policies, Settled};
 use futures::future::{AbortHandle, AbortRegistration};
 use futures::FutureExt;
 use napi::bindgen_prelude::{Array, Function};
@@ -27,7 +28,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 type SettleFn = ThreadsafeFunction<(), (), SettledBatch, Status, false, true>;
 
 struct Inner {
-    transport: Transport,
+    transport: Arc<Transport>,
+    /// The pipeline's native policies; each call takes the list current
+    /// when it starts.
+    policies: Mutex<Policies>,
     host: JsHost,
     calls: Mutex<HashMap<u32, AbortHandle>>,
     completions: Arc<Completions>,
@@ -39,6 +43,12 @@ impl Inner {
     /// the map itself is still usable.
     fn calls(&self) -> MutexGuard<'_, HashMap<u32, AbortHandle>> {
         self.calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn policies(&self) -> MutexGuard<'_, Policies> {
+        self.policies
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -73,7 +83,7 @@ impl Inner {
     }
 
     async fn run(self: Arc<Self>, call: u32, init: CallInit, registration: AbortRegistration) {
-        let run = pipeline::run(&self.host, &self.transport, call, init, registration);
+        let run = pipeline::run(&self.host, self.transport.as_ref(), call, init, registration);
         // A bug must never abort the user's process: a panic settles the call.
         let settled = AssertUnwindSafe(run)
             .catch_unwind()
@@ -97,9 +107,12 @@ impl Engine {
     /// JS answers each with `engine.reply(token, answer)`. `settle(batch)`
     /// receives finished calls as `[callId, settled, ...]`.
     #[napi(constructor)]
+    /// `pool`: another engine whose connections this one shares
+    /// (`request.clone()`).
     pub fn new(
         host: Function<'_, HostArgs, ()>,
         settle: Function<'_, SettledBatch, ()>,
+        pool: Option<&Engine>,
     ) -> napi::Result<Engine> {
         let function = host
             .build_threadsafe_function()
@@ -113,7 +126,10 @@ impl Engine {
             .callee_handled::<false>()
             .weak::<true>()
             .build_callback(move |_| Ok(queue.take()))?;
-        let transport = Transport::new().map_err(napi::Error::from_reason)?;
+        let transport = match pool {
+            Some(engine) => engine.inner.transport.clone(),
+            None => Arc::new(Transport::new().map_err(napi::Error::from_reason)?),
+        };
         Ok(Engine {
             inner: Arc::new(Inner {
                 transport,
@@ -122,6 +138,7 @@ impl Engine {
                     pending: Arc::new(Pending::default()),
                 },
                 calls: Mutex::new(HashMap::new()),
+                policies: Mutex::new(Arc::new([])),
                 completions,
                 settle,
             }),
@@ -140,6 +157,7 @@ impl Engine {
             .step_by(2)
             .map(|index| starts.get::<u32>(index).map(Option::unwrap_or_default))
             .collect::<napi::Result<Vec<u32>>>()?;
+        let policies = self.inner.policies().clone();
         let mut runs = Vec::with_capacity(ids.len());
         for (call, index) in ids.into_iter().zip((0..starts.len()).step_by(2)) {
             let init = starts
@@ -148,7 +166,8 @@ impl Engine {
                 .and_then(|init| init.ok_or_else(|| "the call has no init".to_string()))
                 .and_then(call_init_from_js);
             match init {
-                Ok(init) => {
+                Ok(mut init) => {
+                    init.policies = policies.clone();
                     let (handle, registration) = AbortHandle::new_pair();
                     self.inner.calls().insert(call, handle);
                     runs.push((call, init, registration));
@@ -177,6 +196,16 @@ impl Engine {
                 tokio::spawn(inner.clone().run(call, init, registration));
             }
         });
+        Ok(())
+    }
+
+    /// The pipeline's native policies, outermost first (`lib/pipeline.js`
+    /// calls it whenever the pipeline changes); `loggers[i]` is the
+    /// `logger` function of `policies[i]`, if any.
+    #[napi(ts_args_type = "policies: Array<[string, string]>, loggers: Array<Function | undefined>")]
+    pub fn set_policies(&self, policies: Vec<NativePolicyJs>, loggers: Array) -> napi::Result<()> {
+        let built = build_policies(policies, loggers)?;
+        *self.inner.policies() = built.into();
         Ok(())
     }
 

@@ -9,6 +9,7 @@ mod convert;
 mod download;
 mod engine;
 mod host;
+mod policies;
 mod records;
 mod upload;
 

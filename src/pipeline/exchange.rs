@@ -37,7 +37,7 @@ pub async fn exchange(
     }
 }
 
-async fn exchange_inner(
+pub(super) async fn exchange_inner(
     transport: &Transport,
     wire: Wire,
     response_format: Option<&str>,
@@ -47,6 +47,7 @@ async fn exchange_inner(
     let pass_through = wire.pass_through;
     let received = wire.received.clone();
     let max_response_size = wire.max_response_size;
+    let error_from = wire.error_from;
     // Resuming and the idle limit are stream()'s: send() reads a body whole
     // under its own timeout.
     let (resume_attempts, idle_timeout) = match mode {
@@ -92,7 +93,7 @@ async fn exchange_inner(
     };
     let mut download = Download::new(response, info);
 
-    if mode == Mode::Stream && (status < 400 || pass_through) {
+    if mode == Mode::Stream && (status < error_from || pass_through) {
         return Ok(RawResponse {
             status,
             headers,
@@ -102,6 +103,9 @@ async fn exchange_inner(
             format: BodyFormat::Blob,
             body: ResponseBody::Stream(Box::new(download)),
             error_text: None,
+            error_from,
+            retry_after_ms: None,
+            decode: None,
         });
     }
 
@@ -129,7 +133,7 @@ async fn exchange_inner(
                 None => Failure::new(FailureKind::Decode, err.message, false),
             },
         })?;
-    let error_text = (status >= 400).then(|| match mode {
+    let error_text = (status >= error_from).then(|| match mode {
         Mode::Send => error_text(format, &body),
         Mode::Stream if body.is_empty() => ErrorText::Text(UNSUCCESSFUL.into()),
         Mode::Stream => ErrorText::Text(String::from_utf8_lossy(&body).into_owned()),
@@ -143,6 +147,9 @@ async fn exchange_inner(
         format,
         body: ResponseBody::Full(body),
         error_text,
+        error_from,
+        retry_after_ms: None,
+        decode: None,
     })
 }
 
@@ -292,6 +299,7 @@ mod tests {
             received: None,
             resume_attempts: 0,
             idle_timeout_ms: None,
+            error_from: 400,
         };
         let err = to_outgoing(wire, Mode::Send).err().map(|f| f.kind);
         assert_eq!(err, Some(FailureKind::InvalidRequest));

@@ -19,6 +19,7 @@ mod auth;
 mod exchange;
 mod hooks;
 pub mod host;
+mod policy_chain;
 pub mod policies;
 mod prepare;
 mod types;
@@ -117,7 +118,14 @@ async fn request_side<H: Host>(
         // JS could not turn the options into a request; the error is in its slot.
         None => Outcome::JsError,
         Some(wire) => {
-            exchange::exchange(transport, wire, init.response_format.as_deref(), init.mode).await
+            policy_chain::exchange_through(
+                &init.policies,
+                transport,
+                wire,
+                init.response_format.as_deref(),
+                init.mode,
+            )
+            .await
         }
     }
 }

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use std::sync::Arc;
 
 use super::exchange::Mode;
+use super::policies::Policy;
 
 /// What JS hands over when a call starts.
 pub struct CallInit {
@@ -33,7 +34,14 @@ pub struct CallInit {
     /// The request as JS built it from the options, when no request hook
     /// will change them; `None` also when building it failed in JS.
     pub wire: Option<Wire>,
+    /// The policies the request goes through around the exchange (the
+    /// engine's pipeline when the call started), outermost first.
+    pub policies: Policies,
 }
+
+/// A pipeline's native policies, outermost first; shared by the calls
+/// started while it was the engine's.
+pub type Policies = Arc<[Arc<dyn Policy>]>;
 
 /// A request as it goes on the wire, before URL resolution.
 pub struct Wire {
@@ -58,6 +66,9 @@ pub struct Wire {
     pub resume_attempts: u32,
     /// `stream()`: a body silent this long counts as a failed connection.
     pub idle_timeout_ms: Option<u64>,
+    /// The status from which a response is the caller's error: 400 unless
+    /// an `errorCode` policy says otherwise.
+    pub error_from: u16,
 }
 
 pub enum WireBody {
@@ -104,6 +115,10 @@ pub enum FailureKind {
     Decode,
     ResponseTooLarge,
     Host,
+    /// A `timeout` policy ran out.
+    PolicyTimeout,
+    /// Another failure a policy made.
+    Policy,
 }
 
 impl FailureKind {
@@ -118,6 +133,8 @@ impl FailureKind {
             FailureKind::Decode => "decode",
             FailureKind::ResponseTooLarge => "responseTooLarge",
             FailureKind::Host => "host",
+            FailureKind::PolicyTimeout => "policyTimeout",
+            FailureKind::Policy => "policy",
         }
     }
 }
@@ -162,6 +179,14 @@ pub struct RawResponse {
     pub body: ResponseBody,
     /// For an error status: the `BalenaRequestError` text.
     pub error_text: Option<ErrorText>,
+    /// The status from which this response is an error (`Wire::error_from`).
+    pub error_from: u16,
+    /// Set when a `retry` policy gave up because the server asked for a
+    /// longer wait than it may make: the error carries the wait.
+    pub retry_after_ms: Option<u64>,
+    /// How JS decodes the body instead of by its format, when a `mime`
+    /// policy decided it: only "form" (an urlencoded body to an object).
+    pub decode: Option<&'static str>,
 }
 
 pub enum Outcome {

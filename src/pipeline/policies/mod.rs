@@ -26,6 +26,7 @@ pub mod log;
 pub mod mime;
 pub mod order;
 pub mod path_prefix;
+pub mod registry;
 pub mod request_id;
 pub mod retry;
 pub mod timeout;

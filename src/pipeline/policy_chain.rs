@@ -1,0 +1,245 @@
+//! Stage 4a: the request goes through the pipeline's policies
+//! (`policies/`), outermost first, and the innermost hands it to the
+//! exchange. Without policies this is the exchange itself, unchanged.
+//!
+//! Policies see a `PolicyRequest` (method, URL, headers, body) and a
+//! `PolicyResponse` (status, headers); the rest of the wire request rides
+//! along untouched, and the exchange's own results are kept aside, so that
+//! what the caller finally gets is exactly what the last exchange gave (the
+//! same response object, the same network error as without policies)
+//! unless a policy made a failure of its own.
+
+use super::exchange::{exchange, exchange_inner, Mode};
+use super::policies::{
+    HeaderList, Next, OpaqueBody, Policy, PolicyBody, PolicyFailure, PolicyFailureKind,
+    PolicyFuture, PolicyOutcome, PolicyRequest, PolicyResponse, PolicyResponseBody, Terminal,
+};
+use super::types::{Failure, FailureKind, Outcome, RawResponse, ResponseBody, Wire, WireBody};
+use crate::engine::received_bytes::ReceivedBytes;
+use crate::engine::transport::{FormPart, Transport};
+use crate::engine::upload::UploadChannel;
+use std::sync::{Arc, Mutex};
+
+/// The parts of a wire request policies do not see.
+#[derive(Clone)]
+struct WireRest {
+    qs: Option<String>,
+    follow_redirect: bool,
+    decompress: bool,
+    retries: u32,
+    max_response_size: u64,
+    pass_through: bool,
+    received: Option<Arc<ReceivedBytes>>,
+    resume_attempts: u32,
+    idle_timeout_ms: Option<u64>,
+}
+
+fn split(wire: Wire) -> (PolicyRequest, WireRest) {
+    let body = match wire.body {
+        WireBody::None => PolicyBody::None,
+        WireBody::Bytes(bytes) => PolicyBody::Bytes(bytes),
+        WireBody::Multipart(parts) => PolicyBody::Form(Arc::new(parts) as OpaqueBody),
+        // A streamed body is read from the caller once.
+        WireBody::Stream(channel) => PolicyBody::Stream {
+            handle: channel as OpaqueBody,
+            replayable: false,
+        },
+    };
+    let request = PolicyRequest {
+        method: wire.method,
+        url: wire.url,
+        base_url: wire.base_url,
+        headers: HeaderList(wire.headers),
+        body,
+    };
+    let rest = WireRest {
+        qs: wire.qs,
+        follow_redirect: wire.follow_redirect,
+        decompress: wire.decompress,
+        retries: wire.retries,
+        max_response_size: wire.max_response_size,
+        pass_through: wire.pass_through,
+        received: wire.received,
+        resume_attempts: wire.resume_attempts,
+        idle_timeout_ms: wire.idle_timeout_ms,
+    };
+    (request, rest)
+}
+
+fn join(request: PolicyRequest, rest: WireRest, error_from: u16) -> Result<Wire, Failure> {
+    let body = match request.body {
+        PolicyBody::None => WireBody::None,
+        PolicyBody::Bytes(bytes) => WireBody::Bytes(bytes),
+        PolicyBody::Form(parts) => match parts.downcast::<Vec<FormPart>>() {
+            Ok(parts) => WireBody::Multipart(parts.as_ref().clone()),
+            Err(_) => return Err(internal("a form body of an unknown kind")),
+        },
+        PolicyBody::Stream { handle, .. } => match handle.downcast::<UploadChannel>() {
+            Ok(channel) => WireBody::Stream(channel),
+            Err(_) => return Err(internal("a streamed body of an unknown kind")),
+        },
+    };
+    Ok(Wire {
+        method: if request.method.is_empty() {
+            "GET".to_string()
+        } else {
+            request.method
+        },
+        url: request.url,
+        base_url: request.base_url,
+        headers: request.headers.0,
+        body,
+        qs: rest.qs,
+        follow_redirect: rest.follow_redirect,
+        decompress: rest.decompress,
+        retries: rest.retries,
+        max_response_size: rest.max_response_size,
+        pass_through: rest.pass_through,
+        received: rest.received,
+        resume_attempts: rest.resume_attempts,
+        idle_timeout_ms: rest.idle_timeout_ms,
+        error_from,
+    })
+}
+
+fn internal(message: &str) -> Failure {
+    Failure::new(FailureKind::Host, format!("policy pipeline: {message}"), false)
+}
+
+/// What policies see of an exchange's result.
+fn for_policies(result: &Result<RawResponse, Failure>) -> PolicyOutcome {
+    match result {
+        Ok(raw) => Ok(PolicyResponse {
+            status: raw.status,
+            headers: HeaderList(raw.headers.clone()),
+            body: match &raw.body {
+                ResponseBody::Full(bytes) => PolicyResponseBody::Bytes(bytes.clone()),
+                ResponseBody::Stream(_) => PolicyResponseBody::Streaming,
+            },
+            decode_as: None,
+        }),
+        Err(failure) => Err(PolicyFailure {
+            kind: match failure.kind {
+                FailureKind::Network => PolicyFailureKind::Network,
+                FailureKind::Cancelled => PolicyFailureKind::Cancelled,
+                _ => PolicyFailureKind::Other,
+            },
+            code: failure
+                .net
+                .as_ref()
+                .and_then(|net| net.code.map(str::to_string)),
+            ..PolicyFailure::new(PolicyFailureKind::Other, failure.message.clone())
+        }),
+    }
+}
+
+/// Sends `wire` through `policies` (outermost first) to the exchange.
+pub async fn exchange_through(
+    policies: &[Arc<dyn Policy>],
+    transport: &Transport,
+    wire: Wire,
+    response_format: Option<&str>,
+    mode: Mode,
+) -> Outcome {
+    if policies.is_empty() {
+        return exchange(transport, wire, response_format, mode).await;
+    }
+    let error_from = policies
+        .iter()
+        .find_map(|policy| policy.error_status_from())
+        .unwrap_or(wire.error_from);
+    let (request, rest) = split(wire);
+    // The last exchange's own result: what the caller gets when the chain
+    // ends with it.
+    let last: Mutex<Option<Result<RawResponse, Failure>>> = Mutex::new(None);
+    let keep = |result: Result<RawResponse, Failure>| -> PolicyOutcome {
+        let outcome = for_policies(&result);
+        if let Ok(mut slot) = last.lock() {
+            *slot = Some(result);
+        }
+        outcome
+    };
+    let terminal = |request: PolicyRequest| -> PolicyFuture<'_> {
+        let rest = rest.clone();
+        let keep = &keep;
+        Box::pin(async move {
+            let result = match join(request, rest, error_from) {
+                Ok(wire) => exchange_inner(transport, wire, response_format, mode).await,
+                Err(failure) => Err(failure),
+            };
+            keep(result)
+        })
+    };
+    let terminal: &Terminal<'_> = &terminal;
+    let outcome = Next::chain(policies, terminal).run(request).await;
+    let last = last
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    settle(outcome, last, response_format.is_none())
+}
+
+/// The caller's outcome from the chain's and the last exchange's.
+fn settle(
+    outcome: PolicyOutcome,
+    last: Option<Result<RawResponse, Failure>>,
+    may_redecode: bool,
+) -> Outcome {
+    match (outcome, last) {
+        (Ok(response), Some(Ok(mut raw))) => {
+            if may_redecode {
+                redecode(&mut raw, &response);
+            }
+            Outcome::Response(Box::new(raw))
+        }
+        // A response the exchange did not make (no policy does that today).
+        (Ok(_), _) => Outcome::Failure(internal("a policy answered without sending")),
+        // retry gave up on a wait the server asked for: the response's
+        // error, with the wait on it.
+        (Err(failure), Some(Ok(mut raw))) if failure.retry_after_ms.is_some() => {
+            raw.retry_after_ms = failure.retry_after_ms;
+            Outcome::Response(Box::new(raw))
+        }
+        // The exchange's own failure, passed on by the policies: as it was.
+        (Err(failure), Some(Err(original)))
+            if matches!(
+                failure.kind,
+                PolicyFailureKind::Network | PolicyFailureKind::Other
+            ) && failure.message == original.message =>
+        {
+            Outcome::Failure(original)
+        }
+        (Err(failure), _) => Outcome::Failure(policy_failure(failure)),
+    }
+}
+
+/// A failure a policy made (a `timeout`, a refused re-send, ...).
+fn policy_failure(failure: PolicyFailure) -> Failure {
+    let kind = match failure.kind {
+        PolicyFailureKind::Timeout { .. } => FailureKind::PolicyTimeout,
+        PolicyFailureKind::Cancelled => FailureKind::Cancelled,
+        _ => FailureKind::Policy,
+    };
+    Failure::new(kind, failure.message, true)
+}
+
+/// A `mime` policy's decision on how to decode the body, applied when the
+/// caller did not choose a `responseFormat` of its own.
+fn redecode(raw: &mut RawResponse, response: &PolicyResponse) {
+    use super::policies::mime::Decoding;
+    use crate::engine::body_format::BodyFormat;
+    let Some(decoding) = response.decode_as else {
+        return;
+    };
+    if !matches!(raw.body, ResponseBody::Full(_)) {
+        return;
+    }
+    match decoding {
+        Decoding::Json => raw.format = BodyFormat::Json,
+        Decoding::Text => raw.format = BodyFormat::Text,
+        Decoding::FormUrlEncoded => {
+            raw.format = BodyFormat::Text;
+            raw.decode = Some("form");
+        }
+        Decoding::Bytes => raw.format = BodyFormat::Blob,
+    }
+}
