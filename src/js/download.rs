@@ -1,6 +1,7 @@
 //! `NativeDownload`: the JS handle of a streaming response body. JS pulls
-//! with `next()` (one pull in flight at a time), which is what gives the
-//! Readable its backpressure.
+//! with `next()` (one pull in flight at a time); the engine reads a bounded
+//! few steps ahead (`ReadAhead`), so the Readable's backpressure reaches the
+//! socket.
 
 use super::convert::{net_failure_to_js, NetFailureJs};
 use crate::engine::download::{Download, DownloadError};
