@@ -309,6 +309,43 @@ describe('stream()', () => {
 		expect(grown).toBeLessThan(64 * 1024 * 1024);
 	});
 
+	it('reads only a few chunks ahead of a consumer that stopped, even when 1 MB inflates to 1 GiB; destroy() closes', async () => {
+		// 64 gzip members of 16 MiB of zeros: 1 GiB decoded from about 1 MB.
+		const member = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024));
+		const members = 64;
+		let serverClosed = false;
+		server.routes['/bomb'] = (req, res) => {
+			res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': String(member.length * members) });
+			let sent = 0;
+			const pump = () => {
+				while (!res.destroyed && sent < members && res.write(member)) sent++;
+				if (sent === members) res.end();
+			};
+			res.on('drain', pump);
+			// The whole body fits in the sockets' buffers: the connection
+			// closing (not the response ending) is the client letting go.
+			req.socket.on('close', () => {
+				serverClosed = true;
+			});
+			pump();
+		};
+		global.gc?.();
+		const before = process.memoryUsage().rss;
+		const stream = await request.stream({ baseUrl: server.url, url: '/bomb' });
+		const first = await new Promise((resolve) => stream.once('data', resolve));
+		stream.pause();
+		await delay(1000);
+		const grown = process.memoryUsage().rss - before;
+		// Read ahead without a bound, the download would hold the whole GiB.
+		expect(first.length).toBeGreaterThan(0);
+		expect(grown).toBeLessThan(128 * 1024 * 1024);
+		expect(stream.readableLength).toBeLessThanOrEqual(2 * 1024 * 1024);
+		expect(serverClosed).toBe(false);
+		stream.destroy();
+		for (let i = 0; i < 40 && !serverClosed; i++) await delay(50);
+		expect(serverClosed).toBe(true);
+	});
+
 	it('downloads 1 GiB intact (sha256 matches)', async () => {
 		const block = crypto.randomBytes(1024 * 1024);
 		const blocks = 1024;

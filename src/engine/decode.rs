@@ -329,6 +329,47 @@ mod tests {
         Ok(())
     }
 
+    /// The single-core inflate ceiling a `stream()` gzip download is
+    /// measured against: this decoder alone on a body in memory, fed in
+    /// wire-sized chunks and drained in download-sized pieces. Run with
+    /// `BRN_INFLATE_FILE=<a .gz file> cargo test --release --lib
+    /// inflate_ceiling -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn inflate_ceiling() -> TestResult {
+        let Ok(path) = std::env::var("BRN_INFLATE_FILE") else {
+            return Err("set BRN_INFLATE_FILE to a gzip file".into());
+        };
+        let body = Bytes::from(std::fs::read(path)?);
+        let mut best = f64::MAX;
+        let mut decoded = 0;
+        for _ in 0..5 {
+            let start = std::time::Instant::now();
+            let mut d = Decoder::new(Encoding::Gzip);
+            decoded = 0;
+            let mut at = 0;
+            while at < body.len() {
+                let end = (at + 256 * 1024).min(body.len());
+                d.feed(body.slice(at..end));
+                at = end;
+                loop {
+                    let piece = d.drain(1024 * 1024)?;
+                    if piece.is_empty() {
+                        break;
+                    }
+                    decoded += piece.len();
+                }
+            }
+            assert!(d.is_complete());
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        println!(
+            "inflate ceiling: {decoded} bytes, best of 5 {:.1} MB/s",
+            decoded as f64 / 1e6 / best
+        );
+        Ok(())
+    }
+
     #[test]
     fn encoding_from_header() -> TestResult {
         assert_eq!(Encoding::from_header(Some("GZIP")), Encoding::Gzip);

@@ -13,6 +13,7 @@ pub mod new_connection;
 pub mod progress;
 pub mod proxy;
 pub mod qs;
+pub mod read_ahead;
 pub mod received_bytes;
 pub mod records;
 pub mod redirect;

@@ -1,17 +1,17 @@
 //! `NativeDownload`: the JS handle of a streaming response body. JS pulls
-//! with `next()` (one pull in flight at a time), which is what gives the
-//! Readable its backpressure.
+//! with `next()` (one pull in flight at a time); the engine reads a bounded
+//! few steps ahead (`ReadAhead`), so the Readable's backpressure reaches the
+//! socket.
 
 use super::convert::{net_failure_to_js, NetFailureJs};
 use crate::engine::download::{Download, DownloadError};
 use crate::engine::progress::ProgressEvent;
-use bytes::Bytes;
+use crate::engine::read_ahead::ReadAhead;
 use napi::bindgen_prelude::{BufferSlice, PromiseRaw, Unknown};
 use napi::Env;
 use napi::JsValue;
 use napi_derive::napi;
-use std::sync::{Arc, Mutex as StdMutex};
-use std::time::Instant;
+use std::sync::Arc;
 use tokio::sync::{Mutex, Notify};
 
 #[napi(object, object_from_js = false)]
@@ -33,70 +33,16 @@ pub type ChunkJs<'env> = (
     Option<NetFailureJs>,
 );
 
-/// Chunks are handed to JS without a copy, as external Buffers that V8 frees
-/// at its next GC. V8 starts a GC when external memory has grown by about
-/// 64 MB: too much garbage for a download feeding a slow SD card, while for a
-/// fast consumer more frequent GCs would cost throughput and event-loop
-/// delay. So each chunk is reported as up to 4 times its size when the
-/// consumer is slow (GCs are then cheap and rare anyway), and as its size
-/// when it pulls at `FAST_CONSUMER` or more.
-const MAX_WEIGHT: f64 = 4.0;
-const FAST_CONSUMER: f64 = 200e6;
-
-/// How often (bytes per second) the consumer has been pulling lately.
-struct PullRate {
-    last: Option<Instant>,
-    bytes_per_second: f64,
-}
-
-impl PullRate {
-    fn weight(&mut self, len: usize) -> i64 {
-        let now = Instant::now();
-        if let Some(last) = self.last {
-            let seconds = now.duration_since(last).as_secs_f64().max(1e-6);
-            let sample = len as f64 / seconds;
-            self.bytes_per_second = if self.bytes_per_second == 0.0 {
-                sample
-            } else {
-                0.8 * self.bytes_per_second + 0.2 * sample
-            };
-        }
-        self.last = Some(now);
-        let factor = if self.bytes_per_second > 0.0 {
-            (FAST_CONSUMER / self.bytes_per_second).clamp(1.0, MAX_WEIGHT)
-        } else {
-            MAX_WEIGHT
-        };
-        (len as f64 * factor) as i64
-    }
-}
-
-/// A JS Buffer over the chunk's own memory, freed when V8 collects it.
-fn chunk_to_js<'env>(
-    env: &'env Env,
-    bytes: Bytes,
-    rate: &StdMutex<PullRate>,
-) -> napi::Result<Unknown<'env>> {
-    let len = bytes.len();
-    if len == 0 {
-        return Ok(BufferSlice::copy_from(env, [])?.to_unknown());
-    }
-    let weight = rate
-        .lock()
-        .map(|mut rate| rate.weight(len))
-        .unwrap_or(len as i64);
-    let ptr = bytes.as_ptr() as *mut u8;
-    // SAFETY: `ptr` and `len` describe the memory of `bytes`, which the
-    // finalizer owns and drops only when V8 frees the Buffer; nothing else
-    // reads that region (it is this chunk's alone).
-    let buffer = unsafe {
-        BufferSlice::from_external(env, ptr, len, bytes, move |env, bytes| {
-            let _ = env.adjust_external_memory(-weight);
-            drop(bytes);
-        })
-    }?;
-    let _ = env.adjust_external_memory(weight);
-    Ok(buffer.to_unknown())
+/// Chunks are copied into Buffers that V8 allocates, rather than handed over
+/// as external Buffers over the engine's memory. An external Buffer is
+/// freed only by a full (mark-compact) GC, and V8 starts one every 32-64 MB
+/// of them: its pauses, and its marking threads sharing the core, made the
+/// event loop wait 3-5 ms during a fast download. A V8-allocated Buffer
+/// that died young goes in a scavenge (V8 starts one itself after ~32 MB of
+/// young Buffers, "external memory pressure"), which takes 0.2-0.3 ms; the
+/// copy costs less than the GCs it saves (measured: NOTES.md).
+fn chunk_to_js<'env>(env: &'env Env, bytes: &[u8]) -> napi::Result<Unknown<'env>> {
+    Ok(BufferSlice::copy_from(env, bytes)?.to_unknown())
 }
 
 fn progress_to_js(event: ProgressEvent) -> ProgressJs {
@@ -108,22 +54,52 @@ fn progress_to_js(event: ProgressEvent) -> ProgressJs {
     }
 }
 
+/// How many steps (1 MiB decoded, or a socket read's worth) are read
+/// ahead of JS's pulls: enough to keep the socket and inflate busy while
+/// JS handles a chunk, few enough that a stalled consumer holds a few MiB.
+const READ_AHEAD: usize = 2;
+
+/// The body before the first pull, then its read-ahead (started on the
+/// runtime by the first pull, so that a stream nobody reads costs nothing).
+enum Body {
+    Waiting(Box<Download>),
+    Reading(ReadAhead),
+    Cancelled,
+}
+
+impl Body {
+    fn read_ahead(&mut self) -> Option<&mut ReadAhead> {
+        if let Body::Waiting(_) = self {
+            if let Body::Waiting(download) = std::mem::replace(self, Body::Cancelled) {
+                *self = Body::Reading(ReadAhead::start(*download, READ_AHEAD));
+            }
+        }
+        match self {
+            Body::Reading(ahead) => Some(ahead),
+            _ => None,
+        }
+    }
+
+    fn cancel(&mut self) {
+        if let Body::Waiting(download) = self {
+            download.cancel();
+        }
+        // Dropping the read-ahead ends its task, which drops the connection.
+        *self = Body::Cancelled;
+    }
+}
+
 #[napi]
 pub struct NativeDownload {
-    inner: Arc<Mutex<Download>>,
+    inner: Arc<Mutex<Body>>,
     cancelled: Arc<Notify>,
-    rate: Arc<StdMutex<PullRate>>,
 }
 
 impl NativeDownload {
     pub fn new(download: Download) -> NativeDownload {
         NativeDownload {
-            inner: Arc::new(Mutex::new(download)),
+            inner: Arc::new(Mutex::new(Body::Waiting(Box::new(download)))),
             cancelled: Arc::new(Notify::new()),
-            rate: Arc::new(StdMutex::new(PullRate {
-                last: None,
-                bytes_per_second: 0.0,
-            })),
         }
     }
 }
@@ -137,14 +113,16 @@ impl NativeDownload {
     pub fn next<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ChunkJs<'env>>> {
         let inner = self.inner.clone();
         let cancelled = self.cancelled.clone();
-        let rate = self.rate.clone();
         env.spawn_future_with_callback(
             async move {
-                let mut download = inner.lock().await;
+                let mut body = inner.lock().await;
+                let Some(ahead) = body.read_ahead() else {
+                    return Err(napi::Error::from_reason("The download was cancelled"));
+                };
                 let step = tokio::select! {
-                    step = download.next() => step,
+                    step = ahead.next() => step,
                     _ = cancelled.notified() => {
-                        download.cancel();
+                        body.cancel();
                         return Err(napi::Error::from_reason("The download was cancelled"));
                     }
                 };
@@ -159,9 +137,7 @@ impl NativeDownload {
                     Ok(step) => step,
                     Err(net) => return Ok((None, false, None, Some(net_failure_to_js(*net)))),
                 };
-                let data = data
-                    .map(|bytes| chunk_to_js(env, bytes, &rate))
-                    .transpose()?;
+                let data = data.map(|bytes| chunk_to_js(env, &bytes)).transpose()?;
                 Ok((data, due.is_some(), due.flatten().map(progress_to_js), None))
             },
         )
@@ -170,16 +146,20 @@ impl NativeDownload {
     /// The final progress event; `null` when the total is unknown.
     #[napi]
     pub fn final_progress(&self) -> Option<ProgressJs> {
-        let download = self.inner.try_lock().ok()?;
-        download.final_progress().map(progress_to_js)
+        let body = self.inner.try_lock().ok()?;
+        match &*body {
+            Body::Reading(ahead) => ahead.final_progress().map(progress_to_js),
+            Body::Waiting(download) => download.final_progress().map(progress_to_js),
+            Body::Cancelled => None,
+        }
     }
 
     /// Stops the download and closes its connection.
     #[napi]
     pub fn cancel(&self) {
         self.cancelled.notify_one();
-        if let Ok(mut download) = self.inner.try_lock() {
-            download.cancel();
+        if let Ok(mut body) = self.inner.try_lock() {
+            body.cancel();
         }
     }
 }
