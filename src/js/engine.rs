@@ -195,6 +195,10 @@ impl Engine {
             for (call, init, registration) in runs {
                 tokio::spawn(inner.clone().run(call, init, registration));
             }
+            // The runtime runs the task spawned last first (its LIFO slot);
+            // an empty one takes that place, so that the calls start in
+            // the order JS started them (a `concurrency` queue is FIFO).
+            tokio::spawn(async {});
         });
         Ok(())
     }
