@@ -17,7 +17,7 @@ const { wireForCall } = require('./lib/wire');
 const { forward: forwardRequest } = require('./lib/forward');
 const { validateOptions, validateFactoryOptions } = require('./lib/validate');
 const { policies, NATIVE, isNativePolicy } = require('./lib/policies');
-const { Pipeline } = require('./lib/pipeline');
+const { Pipeline, INTERCEPTORS } = require('./lib/pipeline');
 
 function prepareDefaults(options, retries) {
 	const prepared = {
@@ -75,13 +75,19 @@ function createRequest(factoryOptions, parent, parentPipeline) {
 		}),
 		parent,
 	);
-	// The native policies, in order, go to the engine whenever they change;
-	// each call runs with the list current when it starts.
+	// The policies after the interceptors go to the engine, in order,
+	// whenever they change (JS ones by their index in `inner`); JS ones
+	// before the interceptors wrap the call here (`outer`). Each call runs
+	// with the lists current when it starts.
+	let outer = [];
+	let inner = [];
 	const usePolicies = (ordered) => {
-		const native = ordered.filter(isNativePolicy);
+		const stage = ordered.indexOf(INTERCEPTORS);
+		outer = ordered.slice(0, stage);
+		inner = ordered.slice(stage + 1);
 		engine.setPolicies(
-			native.map((p) => [p.name, p[NATIVE].options]),
-			native.map((p) => p[NATIVE].logger),
+			inner.map((p) => [p.name, isNativePolicy(p) ? p[NATIVE].options : undefined]),
+			inner.map((p) => (isNativePolicy(p) ? p[NATIVE].logger : undefined)),
 		);
 	};
 	self.pipeline = parentPipeline === undefined ? new Pipeline(usePolicies) : parentPipeline.clone(usePolicies);
@@ -101,7 +107,20 @@ function createRequest(factoryOptions, parent, parentPipeline) {
 		);
 	}
 
-	async function run(callerOptions, isStream) {
+	/** A call through the JS policies outside the interceptors, if any. */
+	function run(callerOptions, isStream) {
+		if (outer.length === 0) {
+			return runCall(callerOptions, isStream);
+		}
+		const policies = outer;
+		const through = (i, options) =>
+			i < policies.length
+				? Promise.resolve().then(() => policies[i].sendRequest(options, (next) => through(i + 1, next)))
+				: runCall(options, isStream);
+		return through(0, callerOptions);
+	}
+
+	async function runCall(callerOptions, isStream) {
 		validateOptions(callerOptions);
 		const options = prepareDefaults(callerOptions, retries);
 		const id = nextId;
@@ -131,6 +150,9 @@ function createRequest(factoryOptions, parent, parentPipeline) {
 			init[CALL_INIT.hasRequestHooks] = requestHooks;
 			init[CALL_INIT.hasResponseHooks] = responseHooks;
 			init[CALL_INIT.wire] = wire;
+			// The JS policies of the list the engine gives this call (a
+			// pipeline change first hands over the calls started before it).
+			call.jsSteps = inner;
 			const settling = engine.start(id, init);
 			// Armed once the engine knows the call, so that even an already
 			// aborted signal cancels it (and the failure meets the hooks).

@@ -35,7 +35,13 @@ async function recordingServer(respond) {
 		seen,
 		maxInFlight: () => maxInFlight,
 		base: `http://127.0.0.1:${server.address().port}`,
-		close: () => new Promise((resolve) => server.close(resolve)),
+		close: () =>
+			new Promise((resolve) => {
+				// A connection the client's pool opened but did not use (a
+				// request raced it to a freed one) keeps close() waiting.
+				server.closeAllConnections();
+				server.close(resolve);
+			}),
 	};
 }
 
@@ -556,11 +562,118 @@ describe('concurrency', () => {
 			);
 			expect(results).toEqual(['/c0', '/c1', '/c2', '/c3', '/c4', '/c5']);
 			expect(server.maxInFlight()).toBe(2);
-			expect(server.seen.map((s) => s.url)).toEqual(results);
+			// FIFO: the queued calls start in order, two at a time (which of
+			// a pair reaches the server first is the connections' race).
+			const pairs = [0, 2, 4].map((i) => server.seen.slice(i, i + 2).map((s) => s.url).sort());
+			expect(pairs).toEqual([['/c0', '/c1'], ['/c2', '/c3'], ['/c4', '/c5']]);
 			// Without the policy all six run at once.
 			const free = getRequest({});
 			await Promise.all(Array.from({ length: 6 }, (_, i) => free.send({ baseUrl: server.base, url: `/f${i}` })));
 			expect(server.maxInFlight()).toBe(6);
+		} finally {
+			await server.close();
+		}
+	});
+});
+
+describe('policies written in JS', () => {
+	test('a JS policy calling next twice (a retry of its own) sees responses as send() gives them', async () => {
+		const server = await recordingServer((req, res, n) => {
+			if (n === 1) {
+				res.writeHead(500, { 'content-type': 'text/plain' });
+				res.end('first fails');
+			}
+		});
+		try {
+			const request = getRequest({});
+			const seenByPolicy = [];
+			request.pipeline.addPolicy({
+				name: 'again',
+				async sendRequest(options, next) {
+					seenByPolicy.push(options.url);
+					try {
+						return await next(options);
+					} catch (err) {
+						seenByPolicy.push(`${err.name} ${err.statusCode} ${err.body}`);
+						return next({ ...options, headers: { ...options.headers, 'X-Attempt': '2' } });
+					}
+				},
+			});
+			const response = await request.send({ baseUrl: server.base, url: '/twice' });
+			expect(response.body).toEqual({ n: 2, url: '/twice' });
+			expect(seenByPolicy).toEqual(['/twice', 'BalenaRequestError 500 first fails']);
+			expect(server.seen.map((s) => s.headers['x-attempt'])).toEqual([undefined, '2']);
+		} finally {
+			await server.close();
+		}
+	});
+
+	test('what a JS policy returns or throws is what the caller gets', async () => {
+		const server = await recordingServer(() => {});
+		try {
+			const replacing = getRequest({});
+			replacing.pipeline.addPolicy({
+				name: 'wrap',
+				sendRequest: async (options, next) => ({ ...(await next(options)), body: 'replaced' }),
+			});
+			expect((await replacing.send({ baseUrl: server.base, url: '/r' })).body).toBe('replaced');
+			const throwing = getRequest({});
+			const own = new Error('refused by policy');
+			throwing.pipeline.addPolicy({ name: 'no', sendRequest: async () => Promise.reject(own) });
+			await expect(throwing.send({ baseUrl: server.base, url: '/n' })).rejects.toBe(own);
+			expect(server.seen.map((s) => s.url)).toEqual(['/r']);
+		} finally {
+			await server.close();
+		}
+	});
+
+	test('inside a native retry, the JS policy runs again on each attempt; its status drives the retry', async () => {
+		const server = await recordingServer(() => {});
+		try {
+			const request = getRequest({});
+			let calls = 0;
+			request.pipeline.addPolicy(policies.retry({ maxRetries: 2, retryDelayInMs: 1 }), { phase: 'Retry' });
+			request.pipeline.addPolicy(
+				{
+					name: 'flaky-view',
+					async sendRequest(options, next) {
+						calls++;
+						const response = await next(options);
+						// The first two look like 503s to the retry outside.
+						return calls < 3 ? { ...response, statusCode: 503 } : response;
+					},
+				},
+				{ phase: 'Sign' },
+			);
+			const response = await request.send({ baseUrl: server.base, url: '/v' });
+			expect([calls, response.statusCode, server.seen.length]).toEqual([3, 200, 3]);
+		} finally {
+			await server.close();
+		}
+	});
+
+	test('a JS policy before the interceptors wraps the whole call, hooks included', async () => {
+		const server = await recordingServer(() => {});
+		try {
+			const order = [];
+			const request = getRequest({
+				interceptors: [{ request: (o) => (order.push('hook'), o), response: (r) => (order.push('response hook'), r) }],
+			});
+			request.pipeline.addPolicy(
+				{
+					name: 'outermost',
+					async sendRequest(options, next) {
+						order.push('policy in');
+						const response = await next(options);
+						order.push('policy out');
+						return response;
+					},
+				},
+				{ phase: 'Serialize', beforePolicies: ['interceptors'] },
+			);
+			expect(request.pipeline.getOrderedPolicies().map((p) => p.name)).toEqual(['outermost', 'interceptors']);
+			await request.send({ baseUrl: server.base, url: '/o' });
+			expect(order).toEqual(['policy in', 'hook', 'response hook', 'policy out']);
 		} finally {
 			await server.close();
 		}

@@ -60,6 +60,10 @@ class Call {
 		/** The hooks of each phase, snapshotted by lib/host.js when it starts. */
 		this.requestHooks = [];
 		this.responseHooks = [];
+		/** The pipeline's policies when the call started (JS ones by index). */
+		this.jsSteps = [];
+		/** JS policies under way, by their index (lib/policy-step.js). */
+		this.policySteps = new Map();
 		this.disarm = () => {};
 	}
 

@@ -92,8 +92,13 @@ class Dispatcher {
 		this.engine.cancel(id);
 	}
 
-	/** The pipeline's native policies (`[name, optionsJson]`) and their loggers. */
+	/**
+	 * The pipeline's policies (`[name, optionsJson]`, no options for a JS
+	 * one) and their loggers. Calls started before go over with the list
+	 * they started with.
+	 */
 	setPolicies(policies, loggers) {
+		this.handOver();
 		this.engine.setPolicies(policies, loggers);
 	}
 

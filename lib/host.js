@@ -7,6 +7,7 @@
 const { BalenaExpiredToken } = require('balena-errors');
 const utils = require('../utils');
 const { wireForCall } = require('./wire');
+const { PolicyStep, requestFor } = require('./policy-step');
 
 const OK = { ok: true };
 const NOT_OK = { ok: false };
@@ -114,6 +115,18 @@ function createHost(ctx) {
 					return await requestHook(call, args);
 				case 'responseHook':
 					return await responseHook(call, args);
+				case 'policy': {
+					// A JS policy of the pipeline, started or going on.
+					let step;
+					if (args.request != null) {
+						step = new PolicyStep(call, call.jsSteps[args.position], requestFor(call, args.request));
+						call.policySteps.set(args.position, step);
+					} else {
+						step = call.policySteps.get(args.position);
+						step.resolveNext(args.settled);
+					}
+					return await step.answer();
+				}
 				default:
 					throw new Error(`balena-request-native: unknown host operation ${op}`);
 			}

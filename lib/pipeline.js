@@ -9,9 +9,10 @@
 //
 // The built-in stage `interceptors` (the request's `interceptors` array)
 // is in the list, first in the Serialize phase: where balena-request runs
-// its interceptors, around everything else. Native policies run on the
-// request as it goes on the wire, inside the interceptors; one ordered
-// before `interceptors` is refused.
+// its interceptors, around everything else. Policies after it run in the
+// native chain on the request as it goes on the wire; JS policies before
+// it wrap the whole call in JS (their `next` runs the interceptors and the
+// rest); a native policy ordered before it is refused.
 const { orderPolicies } = require('./binding');
 const { isNativePolicy } = require('./policies');
 

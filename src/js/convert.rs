@@ -10,9 +10,9 @@ use crate::pipeline::{
     WireBody,
 };
 use bytes::Bytes;
-use std::sync::Arc;
 use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
+use std::sync::Arc;
 
 use super::boundary::{CallInitJs, FormPartJs, PatchJs, ResponseJs, SettledJs, WireJs};
 use super::download::NativeDownload;

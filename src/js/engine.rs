@@ -10,8 +10,8 @@ use super::boundary::CallInitJs;
 use super::completions::{Completions, SettledBatch};
 use super::convert::{call_init_from_js, internal_failure};
 use super::host::{to_js_args, HostArgs, HostReplyJs, JsHost, Pending};
-use crate::engine::transport::Transport;
 use super::policies::{build_policies, NativePolicyJs};
+use crate::engine::transport::Transport;
 use crate::pipeline::{self, CallInit, Failure, FailureKind, Outcome, Policies, Settled};
 use futures::future::{AbortHandle, AbortRegistration};
 use futures::FutureExt;
@@ -32,7 +32,7 @@ struct Inner {
     /// The pipeline's native policies; each call takes the list current
     /// when it starts.
     policies: Mutex<Policies>,
-    host: JsHost,
+    host: Arc<JsHost>,
     calls: Mutex<HashMap<u32, AbortHandle>>,
     completions: Arc<Completions>,
     settle: SettleFn,
@@ -83,7 +83,13 @@ impl Inner {
     }
 
     async fn run(self: Arc<Self>, call: u32, init: CallInit, registration: AbortRegistration) {
-        let run = pipeline::run(&self.host, self.transport.as_ref(), call, init, registration);
+        let run = pipeline::run(
+            &self.host,
+            self.transport.as_ref(),
+            call,
+            init,
+            registration,
+        );
         // A bug must never abort the user's process: a panic settles the call.
         let settled = AssertUnwindSafe(run)
             .catch_unwind()
@@ -133,10 +139,10 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 transport,
-                host: JsHost {
+                host: Arc::new(JsHost {
                     function,
                     pending: Arc::new(Pending::default()),
-                },
+                }),
                 calls: Mutex::new(HashMap::new()),
                 policies: Mutex::new(Arc::new([])),
                 completions,
@@ -206,7 +212,9 @@ impl Engine {
     /// The pipeline's native policies, outermost first (`lib/pipeline.js`
     /// calls it whenever the pipeline changes); `loggers[i]` is the
     /// `logger` function of `policies[i]`, if any.
-    #[napi(ts_args_type = "policies: Array<[string, string]>, loggers: Array<Function | undefined>")]
+    #[napi(
+        ts_args_type = "policies: Array<[string, string]>, loggers: Array<Function | undefined>"
+    )]
     pub fn set_policies(&self, policies: Vec<NativePolicyJs>, loggers: Array) -> napi::Result<()> {
         let built = build_policies(policies, loggers)?;
         *self.inner.policies() = built.into();

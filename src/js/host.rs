@@ -27,6 +27,17 @@ pub struct HostArgsJs {
     pub failure: Option<FailureJs>,
     pub patch: Option<PatchJs>,
     pub settled: Option<SettledJs>,
+    pub request: Option<PolicyRequestJs>,
+}
+
+/// What a JS policy is shown of the request.
+#[napi(object, object_from_js = false)]
+pub struct PolicyRequestJs {
+    pub method: String,
+    pub url: String,
+    pub base_url: Option<String>,
+    /// `[name, value, name, value, ...]`
+    pub headers: Vec<String>,
 }
 
 #[napi(object, object_to_js = false)]
@@ -35,6 +46,9 @@ pub struct HostReplyJs {
     pub flag: Option<bool>,
     pub text: Option<String>,
     pub wire: Option<WireJs>,
+    /// A JS policy's response status and `[name, value, ...]` headers.
+    pub status: Option<u32>,
+    pub headers: Option<Vec<String>>,
 }
 
 /// One call from the pipeline into JS, converted on the JS thread.
@@ -85,6 +99,7 @@ pub fn to_js_args(call: HostCall) -> HostArgs {
         failure: None,
         patch: None,
         settled: None,
+        request: None,
     };
     let name = match call.op {
         HostOp::Authorize { check_refresh } => {
@@ -111,6 +126,26 @@ pub fn to_js_args(call: HostCall) -> HostArgs {
             args.position = Some(position);
             args.settled = settled.map(|settled| settled_to_js(*settled));
             "responseHook"
+        }
+        HostOp::Policy {
+            position,
+            request,
+            settled,
+        } => {
+            args.position = Some(position);
+            args.settled = settled.map(|settled| settled_to_js(*settled));
+            args.request = request.map(|view| PolicyRequestJs {
+                method: view.method,
+                url: view.url,
+                base_url: view.base_url,
+                headers: view
+                    .headers
+                    .0
+                    .into_iter()
+                    .flat_map(|(name, value)| [name, value])
+                    .collect(),
+            });
+            "policy"
         }
     };
     FnArgs::from((call.call, name.to_string(), args, call.token))
@@ -143,11 +178,18 @@ impl Host for JsHost {
                 Some(wire) => Some(wire_from_js(wire)?),
                 None => None,
             };
+            let headers = reply.headers.map(|flat| {
+                flat.chunks_exact(2)
+                    .map(|pair| (pair[0].clone(), pair[1].clone()))
+                    .collect()
+            });
             Ok(HostReply {
                 ok: reply.ok,
                 flag: reply.flag.unwrap_or(false),
                 text: reply.text,
                 wire,
+                status: reply.status.and_then(|s| u16::try_from(s).ok()),
+                headers,
             })
         }
     }

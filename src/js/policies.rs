@@ -5,7 +5,8 @@
 use super::boundary::js_record;
 use crate::pipeline::policies::log::LogSink;
 use crate::pipeline::policies::order::{order, Entry};
-use crate::pipeline::policies::{registry, Policy};
+use crate::pipeline::policies::registry;
+use crate::pipeline::Step;
 use napi::bindgen_prelude::{Array, Function};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
@@ -25,11 +26,12 @@ js_record! { from_js
 }
 
 js_record! { from_js
-    /// A native policy as its factory made it: the factory's name and its
-    /// options as JSON (functions left out).
+    /// A policy of the pipeline: for a native one, its factory's name and
+    /// its options as JSON (functions left out); for a JS one, its name
+    /// and no options.
     pub struct NativePolicyJs {
         name: String,
-        options: String,
+        options: Option<String>,
     }
 }
 
@@ -54,15 +56,16 @@ pub fn order_policies(entries: Vec<OrderEntryJs>) -> napi::Result<Vec<u32>> {
     Ok(placed.into_iter().map(|i| i as u32).collect())
 }
 
-fn options_of(policy: &NativePolicyJs) -> napi::Result<Value> {
-    serde_json::from_str(&policy.options)
-        .map_err(|e| napi::Error::from_reason(format!("{}: options: {e}", policy.name)))
+fn options_of(name: &str, options: &str) -> napi::Result<Value> {
+    serde_json::from_str(options)
+        .map_err(|e| napi::Error::from_reason(format!("{name}: options: {e}")))
 }
 
 /// Builds the policy once to check its options; throws what is wrong.
 #[napi(ts_args_type = "policy: [string, string]")]
 pub fn check_policy(policy: NativePolicyJs) -> napi::Result<()> {
-    registry::build(&policy.name, &options_of(&policy)?, None)
+    let options = policy.options.as_deref().unwrap_or("{}");
+    registry::build(&policy.name, &options_of(&policy.name, options)?, None)
         .map(|_| ())
         .map_err(napi::Error::from_reason)
 }
@@ -79,14 +82,16 @@ impl LogSink for JsLogger {
     }
 }
 
-/// The native policies of a pipeline, outermost first, with the `logger`
-/// of each (`undefined` for none) at the same index of `loggers`.
-pub fn build_policies(
-    policies: Vec<NativePolicyJs>,
-    loggers: Array,
-) -> napi::Result<Vec<Arc<dyn Policy>>> {
+/// The steps of a pipeline, outermost first, with the `logger` of each
+/// (`undefined` for none) at the same index of `loggers`. A JS policy's
+/// step is known to JS by its index.
+pub fn build_policies(policies: Vec<NativePolicyJs>, loggers: Array) -> napi::Result<Vec<Step>> {
     let mut built = Vec::with_capacity(policies.len());
     for (index, policy) in policies.iter().enumerate() {
+        let Some(options) = policy.options.as_deref() else {
+            built.push(Step::Js(index as u32));
+            continue;
+        };
         let logger = loggers
             .get::<Option<Function<'_, String, ()>>>(index as u32)?
             .flatten();
@@ -100,10 +105,10 @@ pub fn build_policies(
             ))),
             None => None,
         };
-        built.push(
-            registry::build(&policy.name, &options_of(policy)?, sink)
+        built.push(Step::Native(
+            registry::build(&policy.name, &options_of(&policy.name, options)?, sink)
                 .map_err(napi::Error::from_reason)?,
-        );
+        ));
     }
     Ok(built)
 }

@@ -1,6 +1,7 @@
 //! The boundary to JavaScript as the pipeline sees it. The binding layer
 //! implements it with a threadsafe function; tests implement it in Rust.
 
+use super::policies::HeaderList;
 use super::types::{Failure, Patch, Settled, Wire};
 use std::future::Future;
 
@@ -32,6 +33,27 @@ pub enum HostOp {
         position: u32,
         settled: Option<Box<Settled>>,
     },
+    /// Run the JS policy at `position` of the pipeline, or go on with it:
+    /// `request` (first step only) is the request as the policy gets it;
+    /// `settled` is the result of the `next(request)` it asked for last.
+    /// Reply `flag` with `wire` when it calls `next(request)` (again);
+    /// otherwise it is done: `ok` with the `status` and `headers` of the
+    /// response it resolved with (kept in the call's slot), or not `ok`
+    /// (the error it threw is in the slot).
+    Policy {
+        position: u32,
+        request: Option<PolicyRequestView>,
+        settled: Option<Box<Settled>>,
+    },
+}
+
+/// What a JS policy is shown of the request (its options object is the
+/// call's options with these).
+pub struct PolicyRequestView {
+    pub method: String,
+    pub url: String,
+    pub base_url: Option<String>,
+    pub headers: HeaderList,
 }
 
 /// `ok`: the slot holds a value (or the op succeeded); otherwise the slot
@@ -41,6 +63,9 @@ pub struct HostReply {
     pub flag: bool,
     pub text: Option<String>,
     pub wire: Option<Wire>,
+    /// A JS policy's response: its status and headers.
+    pub status: Option<u16>,
+    pub headers: Option<Vec<(String, String)>>,
 }
 
 impl HostReply {
@@ -50,6 +75,8 @@ impl HostReply {
             flag: false,
             text: None,
             wire: None,
+            status: None,
+            headers: None,
         }
     }
 

@@ -19,8 +19,9 @@ mod auth;
 mod exchange;
 mod hooks;
 pub mod host;
-mod policy_chain;
+mod js_policy;
 pub mod policies;
+mod policy_chain;
 mod prepare;
 mod types;
 
@@ -30,7 +31,7 @@ pub use types::*;
 
 use crate::engine::transport::Transport;
 use futures::future::{AbortRegistration, Abortable};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What the JS slot of the call holds at a point of the pipeline, or the
 /// native failure that has not crossed into JS yet.
@@ -42,8 +43,8 @@ pub enum Current {
 }
 
 /// Runs one `send()` or `stream()` call to its end.
-pub async fn run<H: Host>(
-    host: &H,
+pub async fn run<H: Host + 'static>(
+    host: &Arc<H>,
     transport: &Transport,
     call: u32,
     init: CallInit,
@@ -73,14 +74,14 @@ pub async fn run<H: Host>(
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
     };
     if has_response_hooks {
-        hooks::response_phase(host, call, settled).await
+        hooks::response_phase(host.as_ref(), call, settled).await
     } else {
         settled
     }
 }
 
-async fn request_side<H: Host>(
-    host: &H,
+async fn request_side<H: Host + 'static>(
+    host: &Arc<H>,
     transport: &Transport,
     call: u32,
     init: CallInit,
@@ -93,11 +94,12 @@ async fn request_side<H: Host>(
             if !init.has_request_hooks {
                 return Outcome::Failure(failure);
             }
-            let current = hooks::request_phase(host, call, Current::Failure(failure), None).await;
+            let current =
+                hooks::request_phase(host.as_ref(), call, Current::Failure(failure), None).await;
             return finish_request_failure(current.0);
         }
     };
-    let current = match auth::authorize(host, call, &init, &mut patch).await {
+    let current = match auth::authorize(host.as_ref(), call, &init, &mut patch).await {
         Ok(()) => Current::Value,
         Err(current) => current,
     };
@@ -105,7 +107,7 @@ async fn request_side<H: Host>(
         *slot = Some(patch.clone());
     }
     let (current, wire) = if init.has_request_hooks {
-        hooks::request_phase(host, call, current, Some(&patch)).await
+        hooks::request_phase(host.as_ref(), call, current, Some(&patch)).await
     } else {
         let wire = init.wire.map(|wire| patch.apply(wire));
         (current, wire)
@@ -119,6 +121,8 @@ async fn request_side<H: Host>(
         None => Outcome::JsError,
         Some(wire) => {
             policy_chain::exchange_through(
+                host,
+                call,
                 &init.policies,
                 transport,
                 wire,

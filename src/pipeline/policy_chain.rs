@@ -10,11 +10,15 @@
 //! unless a policy made a failure of its own.
 
 use super::exchange::{exchange, exchange_inner, Mode};
+use super::host::Host;
+use super::js_policy::JsPolicy;
 use super::policies::{
     HeaderList, Next, OpaqueBody, Policy, PolicyBody, PolicyFailure, PolicyFailureKind,
     PolicyFuture, PolicyOutcome, PolicyRequest, PolicyResponse, PolicyResponseBody, Terminal,
 };
-use super::types::{Failure, FailureKind, Outcome, RawResponse, ResponseBody, Wire, WireBody};
+use super::types::{
+    Failure, FailureKind, Outcome, RawResponse, ResponseBody, Step, Wire, WireBody,
+};
 use crate::engine::received_bytes::ReceivedBytes;
 use crate::engine::transport::{FormPart, Transport};
 use crate::engine::upload::UploadChannel;
@@ -22,7 +26,7 @@ use std::sync::{Arc, Mutex};
 
 /// The parts of a wire request policies do not see.
 #[derive(Clone)]
-struct WireRest {
+pub(super) struct WireRest {
     qs: Option<String>,
     follow_redirect: bool,
     decompress: bool,
@@ -34,7 +38,7 @@ struct WireRest {
     idle_timeout_ms: Option<u64>,
 }
 
-fn split(wire: Wire) -> (PolicyRequest, WireRest) {
+pub(super) fn split(wire: Wire) -> (PolicyRequest, WireRest) {
     let body = match wire.body {
         WireBody::None => PolicyBody::None,
         WireBody::Bytes(bytes) => PolicyBody::Bytes(bytes),
@@ -102,8 +106,12 @@ fn join(request: PolicyRequest, rest: WireRest, error_from: u16) -> Result<Wire,
     })
 }
 
-fn internal(message: &str) -> Failure {
-    Failure::new(FailureKind::Host, format!("policy pipeline: {message}"), false)
+pub(super) fn internal(message: &str) -> Failure {
+    Failure::new(
+        FailureKind::Host,
+        format!("policy pipeline: {message}"),
+        false,
+    )
 }
 
 /// What policies see of an exchange's result.
@@ -133,83 +141,138 @@ fn for_policies(result: &Result<RawResponse, Failure>) -> PolicyOutcome {
     }
 }
 
-/// Sends `wire` through `policies` (outermost first) to the exchange.
-pub async fn exchange_through(
-    policies: &[Arc<dyn Policy>],
+/// Who made the response (or error) a policy got from `next` last.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Producer {
+    /// The exchange: its result is in `ChainState::last`.
+    Exchange,
+    /// A JS policy: its result is in the call's JS slot.
+    Js,
+}
+
+/// What the steps of one call's chain share.
+pub(super) struct ChainState {
+    /// The last exchange's own result, until something takes it.
+    last: Mutex<Option<Result<RawResponse, Failure>>>,
+    producer: Mutex<Producer>,
+    may_redecode: bool,
+}
+
+/// The message of the failure that stands for the error a JS policy threw
+/// (the error itself is in the call's slot).
+pub(super) const JS_POLICY_ERROR: &str = "a JS policy threw (the error is in the call's slot)";
+
+impl ChainState {
+    fn keep(&self, result: Result<RawResponse, Failure>) -> PolicyOutcome {
+        let outcome = for_policies(&result);
+        if let Ok(mut slot) = self.last.lock() {
+            *slot = Some(result);
+        }
+        self.set_producer(Producer::Exchange);
+        outcome
+    }
+
+    pub(super) fn set_producer(&self, producer: Producer) {
+        if let Ok(mut slot) = self.producer.lock() {
+            *slot = producer;
+        }
+    }
+
+    /// What a chain's `outcome` is for the caller (or for the JS policy
+    /// whose `next` it answers): the exchange's own result when it came
+    /// from there, the JS slot when a JS policy made it, or the failure a
+    /// policy made.
+    pub(super) fn settle(&self, outcome: PolicyOutcome) -> Outcome {
+        let producer = self
+            .producer
+            .lock()
+            .map(|p| *p)
+            .unwrap_or(Producer::Exchange);
+        let last = self.last.lock().ok().and_then(|mut slot| slot.take());
+        match (outcome, producer, last) {
+            (Ok(_), Producer::Js, _) => Outcome::JsValue,
+            (Ok(response), Producer::Exchange, Some(Ok(mut raw))) => {
+                if self.may_redecode {
+                    redecode(&mut raw, &response);
+                }
+                Outcome::Response(Box::new(raw))
+            }
+            (Ok(_), _, _) => Outcome::Failure(internal("a policy answered without sending")),
+            (Err(failure), Producer::Js, _) if failure.message == JS_POLICY_ERROR => {
+                Outcome::JsError
+            }
+            // retry gave up on a wait the server asked for: the response's
+            // error, with the wait on it.
+            (Err(failure), Producer::Exchange, Some(Ok(mut raw)))
+                if failure.retry_after_ms.is_some() =>
+            {
+                raw.retry_after_ms = failure.retry_after_ms;
+                Outcome::Response(Box::new(raw))
+            }
+            // The exchange's own failure, passed on by the policies: as it was.
+            (Err(failure), Producer::Exchange, Some(Err(original)))
+                if matches!(
+                    failure.kind,
+                    PolicyFailureKind::Network | PolicyFailureKind::Other
+                ) && failure.message == original.message =>
+            {
+                Outcome::Failure(original)
+            }
+            (Err(failure), _, _) => Outcome::Failure(policy_failure(failure)),
+        }
+    }
+}
+
+/// Sends `wire` through the pipeline's `steps` (outermost first) to the
+/// exchange.
+pub async fn exchange_through<H: Host + 'static>(
+    host: &Arc<H>,
+    call: u32,
+    steps: &[Step],
     transport: &Transport,
     wire: Wire,
     response_format: Option<&str>,
     mode: Mode,
 ) -> Outcome {
-    if policies.is_empty() {
+    if steps.is_empty() {
         return exchange(transport, wire, response_format, mode).await;
     }
+    let state = Arc::new(ChainState {
+        last: Mutex::new(None),
+        producer: Mutex::new(Producer::Exchange),
+        may_redecode: response_format.is_none(),
+    });
+    let policies: Vec<Arc<dyn Policy>> = steps
+        .iter()
+        .map(|step| match step {
+            Step::Native(policy) => policy.clone(),
+            Step::Js(position) => Arc::new(JsPolicy {
+                host: host.clone(),
+                call,
+                position: *position,
+                state: state.clone(),
+            }) as Arc<dyn Policy>,
+        })
+        .collect();
     let error_from = policies
         .iter()
         .find_map(|policy| policy.error_status_from())
         .unwrap_or(wire.error_from);
     let (request, rest) = split(wire);
-    // The last exchange's own result: what the caller gets when the chain
-    // ends with it.
-    let last: Mutex<Option<Result<RawResponse, Failure>>> = Mutex::new(None);
-    let keep = |result: Result<RawResponse, Failure>| -> PolicyOutcome {
-        let outcome = for_policies(&result);
-        if let Ok(mut slot) = last.lock() {
-            *slot = Some(result);
-        }
-        outcome
-    };
     let terminal = |request: PolicyRequest| -> PolicyFuture<'_> {
         let rest = rest.clone();
-        let keep = &keep;
+        let state = &state;
         Box::pin(async move {
             let result = match join(request, rest, error_from) {
                 Ok(wire) => exchange_inner(transport, wire, response_format, mode).await,
                 Err(failure) => Err(failure),
             };
-            keep(result)
+            state.keep(result)
         })
     };
     let terminal: &Terminal<'_> = &terminal;
-    let outcome = Next::chain(policies, terminal).run(request).await;
-    let last = last
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    settle(outcome, last, response_format.is_none())
-}
-
-/// The caller's outcome from the chain's and the last exchange's.
-fn settle(
-    outcome: PolicyOutcome,
-    last: Option<Result<RawResponse, Failure>>,
-    may_redecode: bool,
-) -> Outcome {
-    match (outcome, last) {
-        (Ok(response), Some(Ok(mut raw))) => {
-            if may_redecode {
-                redecode(&mut raw, &response);
-            }
-            Outcome::Response(Box::new(raw))
-        }
-        // A response the exchange did not make (no policy does that today).
-        (Ok(_), _) => Outcome::Failure(internal("a policy answered without sending")),
-        // retry gave up on a wait the server asked for: the response's
-        // error, with the wait on it.
-        (Err(failure), Some(Ok(mut raw))) if failure.retry_after_ms.is_some() => {
-            raw.retry_after_ms = failure.retry_after_ms;
-            Outcome::Response(Box::new(raw))
-        }
-        // The exchange's own failure, passed on by the policies: as it was.
-        (Err(failure), Some(Err(original)))
-            if matches!(
-                failure.kind,
-                PolicyFailureKind::Network | PolicyFailureKind::Other
-            ) && failure.message == original.message =>
-        {
-            Outcome::Failure(original)
-        }
-        (Err(failure), _) => Outcome::Failure(policy_failure(failure)),
-    }
+    let outcome = Next::chain(&policies, terminal).run(request).await;
+    state.settle(outcome)
 }
 
 /// A failure a policy made (a `timeout`, a refused re-send, ...).

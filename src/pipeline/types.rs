@@ -39,9 +39,18 @@ pub struct CallInit {
     pub policies: Policies,
 }
 
-/// A pipeline's native policies, outermost first; shared by the calls
-/// started while it was the engine's.
-pub type Policies = Arc<[Arc<dyn Policy>]>;
+/// A pipeline's policies, outermost first; shared by the calls started
+/// while it was the engine's.
+pub type Policies = Arc<[Step]>;
+
+/// One policy of the pipeline as the engine keeps it.
+#[derive(Clone)]
+pub enum Step {
+    Native(Arc<dyn Policy>),
+    /// A policy written in JS, run through the host; its position in the
+    /// pipeline names it to JS (`lib/policy-step.js`).
+    Js(u32),
+}
 
 /// A request as it goes on the wire, before URL resolution.
 pub struct Wire {
