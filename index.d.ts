@@ -170,7 +170,90 @@ interface BalenaRequest {
 		res: import('http').ServerResponse,
 		options?: BalenaRequestForwardOptions,
 	) => Promise<void>;
+	/** Azure's Pipeline over this request's policies. Not in balena-request. */
+	pipeline?: Pipeline;
+	/** An independent instance: its own pipeline and interceptors, the same auth and connections. Not in balena-request. */
+	clone?: () => BalenaRequest;
 }
+
+/** Where a policy goes in `request.pipeline` (Azure core-rest-pipeline's). */
+type PipelinePhase = 'Serialize' | 'Deserialize' | 'Retry' | 'Sign';
+
+interface AddPolicyOptions {
+	phase?: PipelinePhase;
+	afterPhase?: PipelinePhase;
+	beforePolicies?: string[];
+	afterPolicies?: string[];
+}
+
+/** A policy one of `policies`' factories made; it runs natively. */
+interface NativePolicy {
+	readonly name: string;
+}
+
+/** A policy written in JS: `request` is the options object. */
+interface JsPolicy {
+	name: string;
+	sendRequest(
+		request: BalenaRequestOptions,
+		next: (request: BalenaRequestOptions) => Promise<BalenaRequestResponse>,
+	): Promise<BalenaRequestResponse>;
+}
+
+type Policy = NativePolicy | JsPolicy;
+
+interface Pipeline {
+	addPolicy(policy: Policy, options?: AddPolicyOptions): void;
+	removePolicy(options: { name?: string; phase?: PipelinePhase }): Policy[];
+	/** Outermost first; the built-in `interceptors` stage included. */
+	getOrderedPolicies(): Policy[];
+}
+
+interface RetryPolicyOptions {
+	maxRetries?: number;
+	retryDelayInMs?: number;
+	maxRetryDelayInMs?: number;
+	jitter?: boolean;
+	methods?: string[];
+	statusCodes?: number[];
+	errorCodes?: string[];
+	retryAfter?: boolean;
+	maxRetryAfterInMs?: number;
+}
+
+interface LogRecord {
+	type: 'request' | 'response' | 'error';
+	method: string;
+	url: string;
+	status?: number;
+	durationMs?: number;
+	headers?: Record<string, string>;
+	code?: string;
+	message?: string;
+}
+
+interface PolicyFactories {
+	defaultRequest(defaults: Pick<BalenaRequestOptions, 'method' | 'url' | 'baseUrl' | 'headers'>): NativePolicy;
+	pathPrefix(options: { prefix: string }): NativePolicy;
+	basicAuth(options: { username: string; password?: string }): NativePolicy;
+	csrf(options: { name?: string; token?: string }): NativePolicy;
+	errorCode(options?: { code?: number }): NativePolicy;
+	retry(options?: RetryPolicyOptions): NativePolicy;
+	timeout(options: { timeout: number; transient?: boolean }): NativePolicy;
+	location(options?: { code?: number }): NativePolicy;
+	mime(options?: { mime?: string; accept?: string }): NativePolicy;
+	log(options?: {
+		logger?: (record: LogRecord) => void;
+		allowedHeaderNames?: string[];
+		allowedQueryParameters?: string[];
+	}): NativePolicy;
+	requestId(options?: { headerName?: string }): NativePolicy;
+	userAgent(options?: { userAgentPrefix?: string }): NativePolicy;
+	concurrency(options: { max: number; perHost?: boolean }): NativePolicy;
+}
+
+/** Ready-made policies that run natively (`request.pipeline.addPolicy`). */
+declare const policies: PolicyFactories;
 
 declare function getRequest(options: RequestFactoryOptions): BalenaRequest;
 
@@ -178,7 +261,14 @@ declare function factory(options: RequestFactoryOptions): BalenaRequest;
 declare namespace factory {
 	export {
 		getRequest,
+		policies,
 		BalenaRequest,
+		Pipeline,
+		Policy,
+		JsPolicy,
+		NativePolicy,
+		AddPolicyOptions,
+		PolicyFactories,
 		BalenaRequestError,
 		BalenaExpiredToken,
 		BalenaInvalidParameterError,

@@ -12,4 +12,4 @@
 import factory from './index.js';
 
 export default factory;
-export const { getRequest, BalenaRequestError, BalenaExpiredToken, BalenaInvalidParameterError } = factory;
+export const { getRequest, BalenaRequestError, BalenaExpiredToken, BalenaInvalidParameterError, policies } = factory;

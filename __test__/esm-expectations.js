@@ -33,7 +33,7 @@ function expectEsmReport(report, nodeMajor) {
 
 	// Default import: the CommonJS factory itself; named: each property of it.
 	expect(report.main.defaultIsRequire).toBe(true);
-	expect(report.main.requireKeys).toEqual(['BalenaExpiredToken', 'BalenaInvalidParameterError', 'BalenaRequestError', 'getRequest']);
+	expect(report.main.requireKeys).toEqual(['BalenaExpiredToken', 'BalenaInvalidParameterError', 'BalenaRequestError', 'getRequest', 'policies']);
 	expect(report.main.names).toEqual(report.main.requireKeys);
 	expect(report.main.same).toEqual(report.main.requireKeys);
 	expect(report.main.aliasIsGetRequest).toBe(true);

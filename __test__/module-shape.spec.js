@@ -18,7 +18,7 @@ describe('module shape', () => {
 		const viaFactory = pkg({});
 		const viaGetRequest = pkg.getRequest({});
 		for (const request of [viaFactory, viaGetRequest]) {
-			expect(Object.keys(request).sort()).toEqual(['forward', 'interceptors', 'refreshToken', 'send', 'stream']);
+			expect(Object.keys(request).sort()).toEqual(['clone', 'forward', 'interceptors', 'pipeline', 'refreshToken', 'send', 'stream']);
 			expect(request.interceptors).toEqual([]);
 		}
 	});
