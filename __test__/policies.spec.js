@@ -289,6 +289,8 @@ describe('retry', () => {
 			const request = withPolicies([policies.retry({ retryDelayInMs: 100, jitter: false }), { phase: 'Retry' }]);
 			const response = await request.send({ baseUrl: server.base, url: '/r' });
 			expect(response.body.n).toBe(3);
+			// The response's headers come through the policies whole.
+			expect(response.headers.get('content-type')).toBe('application/json');
 			const gaps = server.seen.slice(1).map((s, i) => s.at - server.seen[i].at);
 			// delay n = 100 * 2^n: 100 ms then 200 ms (timer granularity aside).
 			expect(gaps[0]).toBeGreaterThanOrEqual(95);
@@ -355,6 +357,7 @@ describe('retry', () => {
 			const error = await request.send({ baseUrl: server.base, url: '/long' }).catch((e) => e);
 			expect(Date.now() - started).toBeLessThan(500);
 			expect(error).toMatchObject({ name: 'BalenaRequestError', statusCode: 429, body: 'slow down', retryAfterMs: 120000 });
+			expect(error.responseHeaders.get('retry-after')).toBe('120');
 			expect(server.seen).toHaveLength(1);
 		} finally {
 			await server.close();

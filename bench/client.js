@@ -30,9 +30,16 @@ const hooks = () => [
 function makeClient(name, withHooks) {
 	switch (name) {
 		case 'native':
+		case 'native-policies':
 		case 'balena-request': {
-			const pkg = name === 'native' ? require('..') : require('balena-request');
+			const pkg = name === 'balena-request' ? require('balena-request') : require('..');
 			const request = pkg.getRequest({ interceptors: withHooks ? hooks() : [] });
+			if (name === 'native-policies') {
+				// Issue 13's cost check: retry and log (its default sink,
+				// stderr, which bench/run.js sends to /dev/null here).
+				request.pipeline.addPolicy(pkg.policies.retry(), { phase: 'Retry' });
+				request.pipeline.addPolicy(pkg.policies.log());
+			}
 			return {
 				send: async (options) => (await request.send({ baseUrl: base, ...options })).body,
 				stream: (url) => request.stream({ baseUrl: base, url }),

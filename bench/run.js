@@ -42,6 +42,7 @@ const CEILING_LABEL = 'inflate ceiling (our decoder, one core)';
 const SCENARIOS = [
 	...[1, 16, 64].map((c) => ({ name: `send-small c${c}`, id: 'send-small', kind: 'send-small', params: { ...SEND_WINDOW, concurrency: c }, metrics: ['rps', 'p50', 'p99', 'cpuPerReq'] })),
 	{ name: 'send-post c16', id: 'send-post', kind: 'send-post', params: { ...SEND_WINDOW, concurrency: 16, post: true }, metrics: ['rps', 'cpuPerReq'] },
+	{ name: 'send-policies c64', id: 'send-policies', kind: 'send-policies', clients: ['native', 'native-policies'], params: { ...SEND_WINDOW, concurrency: 64, quietStderr: true }, metrics: ['rps', 'cpuPerReq'] },
 	{ name: 'send-hooks c64', id: 'send-hooks', kind: 'send-hooks', clients: ['native', 'balena-request'], params: { ...SEND_WINDOW, concurrency: 64 }, metrics: ['rps', 'cpuPerReq'] },
 	// send-small c64 over HTTPS (see tls.js); each row names the protocol its client got.
 	{ name: 'send-small-tls c64', id: 'send-small-tls', kind: 'send-small', tls: true, clients: TLS_CLIENTS, params: { ...SEND_WINDOW, concurrency: 64, checkProtocol: true }, metrics: ['rps', 'p50', 'p99', 'cpuPerReq'] },
@@ -78,7 +79,9 @@ function startServer() {
 
 function runClient(client, kind, params, env = process.env) {
 	const [cmd, cmdArgs] = pinned(1, process.execPath, [path.join(__dirname, 'client.js'), client, kind === 'stream' ? 'stream' : kind, JSON.stringify(params)]);
-	const out = execFileSync(cmd, cmdArgs, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600000 });
+	// `quietStderr`: the log policy's records go to stderr, here /dev/null.
+	const stderr = params.quietStderr ? 'ignore' : 'inherit';
+	const out = execFileSync(cmd, cmdArgs, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', stderr], timeout: 600000 });
 	return JSON.parse(out.trim().split('\n').pop());
 }
 

@@ -61,6 +61,19 @@ const TARGETS = [
 			return { measured: `${x(hooks / plain)} (${n(hooks)} vs ${n(plain)} req/s)`, required: '>= 0.75x (at most 25% below)', met: hooks / plain >= 0.75 };
 		},
 	},
+	{
+		target: 'send-small c64 with retry and log / without (native)',
+		scenarios: ['send-policies c64'],
+		evaluate: (r) => {
+			const withPolicies = r['send-policies c64']['native-policies'].rps;
+			const plain = r['send-policies c64'].native.rps;
+			return {
+				measured: `${x(withPolicies / plain)} (${n(withPolicies)} vs ${n(plain)} req/s)`,
+				required: '>= 0.90x (at most 10% below)',
+				met: withPolicies / plain >= 0.9,
+			};
+		},
+	},
 	ratioTarget('send-small-tls c64 req/s, native / undici (HTTP/1.1)', 'send-small-tls c64', 'rps', 'undici', 1.0, 'req/s'),
 	ratioTarget('stream-gzip MB/s, native / inflate ceiling', 'stream-gzip (OS image)', 'MBs', 'inflate-ceiling', 0.9, 'MB/s'),
 	ratioTarget('stream-gzip MB/s, native / balena-request', 'stream-gzip (OS image)', 'MBs', 'balena-request', 2.0, 'MB/s'),

@@ -75,7 +75,7 @@ pub fn check_policy(policy: NativePolicyJs) -> napi::Result<()> {
 struct JsLogger(ThreadsafeFunction<String, (), String, Status, false, true>);
 
 impl LogSink for JsLogger {
-    fn write(&self, record: &Value) {
+    fn write(&self, record: &str) {
         let _ = self
             .0
             .call(record.to_string(), ThreadsafeFunctionCallMode::NonBlocking);

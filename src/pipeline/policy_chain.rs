@@ -114,12 +114,14 @@ pub(super) fn internal(message: &str) -> Failure {
     )
 }
 
-/// What policies see of an exchange's result.
-fn for_policies(result: &Result<RawResponse, Failure>) -> PolicyOutcome {
+/// What policies see of an exchange's result. The headers move into the
+/// policies' response (not copied: this runs for every request) and come
+/// back from the response the chain ends with (`ChainState::settle`).
+fn for_policies(result: &mut Result<RawResponse, Failure>) -> PolicyOutcome {
     match result {
         Ok(raw) => Ok(PolicyResponse {
             status: raw.status,
-            headers: HeaderList(raw.headers.clone()),
+            headers: HeaderList(std::mem::take(&mut raw.headers)),
             body: match &raw.body {
                 ResponseBody::Full(bytes) => PolicyResponseBody::Bytes(bytes.clone()),
                 ResponseBody::Stream(_) => PolicyResponseBody::Streaming,
@@ -163,8 +165,8 @@ pub(super) struct ChainState {
 pub(super) const JS_POLICY_ERROR: &str = "a JS policy threw (the error is in the call's slot)";
 
 impl ChainState {
-    fn keep(&self, result: Result<RawResponse, Failure>) -> PolicyOutcome {
-        let outcome = for_policies(&result);
+    fn keep(&self, mut result: Result<RawResponse, Failure>) -> PolicyOutcome {
+        let outcome = for_policies(&mut result);
         if let Ok(mut slot) = self.last.lock() {
             *slot = Some(result);
         }
@@ -195,6 +197,7 @@ impl ChainState {
                 if self.may_redecode {
                     redecode(&mut raw, &response);
                 }
+                raw.headers = response.headers.0;
                 Outcome::Response(Box::new(raw))
             }
             (Ok(_), _, _) => Outcome::Failure(internal("a policy answered without sending")),
@@ -207,6 +210,9 @@ impl ChainState {
                 if failure.retry_after_ms.is_some() =>
             {
                 raw.retry_after_ms = failure.retry_after_ms;
+                if let Some(response) = failure.response {
+                    raw.headers = response.headers.0;
+                }
                 Outcome::Response(Box::new(raw))
             }
             // The exchange's own failure, passed on by the policies: as it was.
