@@ -3,17 +3,19 @@
 //! threadsafe function; it holds no request logic of its own.
 
 pub mod bench_support;
-mod boundary;
+pub mod boundary;
 mod completions;
 mod convert;
 mod download;
 mod engine;
 mod host;
-mod policies;
+pub mod policies;
 mod records;
 mod upload;
 
+pub use boundary::boundary_layout;
 pub use download::NativeDownload;
 pub use engine::Engine;
+pub use policies::{check_policy, order_policies};
 pub use records::{record_framing, RecordSplitter};
 pub use upload::{NativeReceivedBytes, NativeUpload};

@@ -10,10 +10,6 @@
 //! tokio future inside that chain future, so dropping it ends the wait at
 //! once, with no hook of our own (retry.rs and concurrency.rs test this).
 
-// Wired into the pipeline and the JS API next; until then only the unit
-// tests use most of it.
-#![allow(dead_code)]
-
 pub mod basic_auth;
 pub mod concurrency;
 pub mod config_value;
