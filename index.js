@@ -136,7 +136,10 @@ function createRequest(factoryOptions, parent, parentPipeline) {
 			const responseHooks = requestHooks || hasPhaseHooks(self.interceptors, 'response', 'responseError');
 			// No hook will change the options: build the request now, and
 			// cross into native code once.
-			const wire = requestHooks ? undefined : await wireForCall(call, options);
+			let wire = requestHooks ? undefined : wireForCall(call, options);
+			if (typeof wire?.then === 'function') {
+				wire = await wire;
+			}
 			const url = options.url;
 			const init = new Array(CALL_INIT.length);
 			init[CALL_INIT.stream] = isStream;

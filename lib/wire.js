@@ -267,20 +267,28 @@ function toWire(options, stream, call) {
 }
 
 /**
- * `toWire`, awaited, for a call: on failure the error carries the options
- * (as balena-request's do, for send()) and goes into the call's slot, and
- * the result is `undefined`, which tells the pipeline to settle on the slot.
+ * `toWire` for a call (a Promise of it only when toWire gives one): on
+ * failure the error carries the options (as balena-request's do, for
+ * send()) and goes into the call's slot, and the result is `undefined`,
+ * which tells the pipeline to settle on the slot.
  */
-async function wireForCall(call, options) {
-	try {
-		return await toWire(options, call.stream, call);
-	} catch (err) {
+function wireForCall(call, options) {
+	const failed = (err) => {
 		if (err !== null && typeof err === 'object' && !call.stream) {
 			err.requestOptions = options;
 		}
 		call.fail(err);
 		return undefined;
+	};
+	let wire;
+	try {
+		wire = toWire(options, call.stream, call);
+	} catch (err) {
+		return failed(err);
 	}
+	// Most requests are built at once: no promise (and no extra turn of the
+	// microtask queue) unless a body has to be read first.
+	return typeof wire?.then === 'function' ? wire.then(undefined, failed) : wire;
 }
 
 module.exports = { toWire, wireForCall, UNSUPPORTED_REQUEST_PARAMS, PASS_THROUGH };
