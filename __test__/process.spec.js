@@ -6,6 +6,7 @@ const fs = require('fs');
 const https = require('https');
 const os = require('os');
 const path = require('path');
+const { tempDir } = require('./helpers/temp-dir');
 const { startServer } = require('./helpers/server');
 
 const script = path.join(__dirname, 'fixtures', 'client-script.js');
@@ -60,7 +61,7 @@ describe('TLS', () => {
 	let tls;
 	let dir;
 	beforeAll(async () => {
-		dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brn-tls-'));
+		dir = tempDir('brn-tls-');
 		// A CA and a server certificate it signed, as openBalena or a company
 		// proxy has them.
 		const file = (name) => path.join(dir, name);

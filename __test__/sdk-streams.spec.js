@@ -9,6 +9,7 @@ const fs = require('fs');
 const http = require('http');
 const os = require('os');
 const path = require('path');
+const { tempDir } = require('./helpers/temp-dir');
 const zlib = require('zlib');
 const { makeJwt } = require('./helpers/auth');
 
@@ -79,7 +80,7 @@ beforeEach(() => {
 
 const newSdk = async () => {
 	const { getSdk } = require('balena-sdk');
-	const dataDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'brn-sdk-'));
+	const dataDirectory = tempDir('brn-sdk-');
 	const sdk = getSdk({ apiUrl, dataDirectory });
 	await sdk.auth.loginWithToken(makeJwt({ name: 'johndoe' }));
 	return sdk;
@@ -108,7 +109,7 @@ it('os.download() streams the image with progress, resuming after a dropped conn
 	const stream = await sdk.models.os.download({ deviceType: 'raspberrypi4-64', version: '2.100.0' });
 	const events = [];
 	stream.on('progress', (event) => events.push(event));
-	const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'brn-img-')), 'balena.img');
+	const file = path.join(tempDir('brn-img-'), 'balena.img');
 	await new Promise((resolve, reject) => {
 		stream.on('error', reject);
 		stream.pipe(fs.createWriteStream(file)).on('finish', resolve).on('error', reject);

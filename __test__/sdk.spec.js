@@ -7,6 +7,7 @@ const http = require('http');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { tempDir } = require('./helpers/temp-dir');
 const { makeJwt } = require('./helpers/auth');
 
 const payload = (authorization) =>
@@ -52,7 +53,7 @@ beforeEach(() => {
 
 const newSdk = (opts = {}) => {
 	const { getSdk } = require('balena-sdk');
-	const dataDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'brn-sdk-'));
+	const dataDirectory = tempDir('brn-sdk-');
 	return getSdk({ apiUrl, dataDirectory, ...opts });
 };
 

@@ -21,7 +21,13 @@ class Dispatcher {
 		/** Ids of calls in `starts` cancelled before they were handed over. */
 		this.cancelled = [];
 		this.flush = () => this.handOver();
-		this.engine = new Engine(host, (batch) => this.settled(batch), pool?.engine);
+		// The engine's questions come in batches too: `[callId, op, args, token, ...]`.
+		const asked = (batch) => {
+			for (let i = 0; i < batch.length; i += 4) {
+				host(batch[i], batch[i + 1], batch[i + 2], batch[i + 3]);
+			}
+		};
+		this.engine = new Engine(asked, (batch) => this.settled(batch), pool?.engine);
 	}
 
 	/** Starts a call; resolves with its SettledJs array. */

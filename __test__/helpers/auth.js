@@ -1,9 +1,7 @@
 'use strict';
 // A real balena-auth instance on a temporary directory, and JWTs made here.
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
 const BalenaAuth = require('balena-auth').default;
+const { tempDir } = require('./temp-dir');
 
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -20,7 +18,7 @@ function makeJwt({ ageMs = 0, expiresInMs = 3600e3, name = 'johndoe' } = {}) {
 }
 
 function makeAuth() {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brn-auth-'));
+	const dir = tempDir('brn-auth-');
 	return new BalenaAuth({ dataDirectory: dir, tokenKey: 'token' });
 }
 

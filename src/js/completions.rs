@@ -1,49 +1,21 @@
-//! Settling finished calls in batches.
-//!
-//! A call that finishes on the engine's thread is put in one queue per
-//! engine; only the call that finds the queue empty wakes the JS thread,
-//! and that wake-up settles every call queued by the time it runs. Under
-//! load one wake-up settles many calls, where one threadsafe function (a
-//! libuv handle opened and closed) per call, as a Promise per call from
-//! `spawn_future` needs, cost a wake-up each.
+//! Finished calls as the settle function receives them: one batch per
+//! wake-up of the JS thread (`batch_queue.rs`), many calls per batch under
+//! load, where one threadsafe function (a libuv handle opened and closed)
+//! per call, as a Promise from `spawn_future` needs, cost a wake-up each.
 
+use super::batch_queue::BatchQueue;
 use super::boundary::SettledJs;
 use super::convert::settled_to_js;
 use crate::pipeline::Settled;
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
-use std::sync::{Mutex, MutexGuard};
 
-#[derive(Default)]
-pub struct Completions {
-    finished: Mutex<Vec<(u32, Settled)>>,
-}
-
-impl Completions {
-    fn finished(&self) -> MutexGuard<'_, Vec<(u32, Settled)>> {
-        // A poisoned lock only means a panic elsewhere; the queue is intact.
-        self.finished
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Queues a finished call. Returns whether the queue was empty: then
-    /// the caller must wake the JS thread (no wake-up is pending).
-    pub fn push(&self, call: u32, settled: Settled) -> bool {
-        let mut finished = self.finished();
-        finished.push((call, settled));
-        finished.len() == 1
-    }
-
-    /// Everything queued so far, for the wake-up that settles it.
-    pub fn take(&self) -> SettledBatch {
-        SettledBatch(std::mem::take(&mut *self.finished()))
-    }
-}
+/// Calls finished and not yet handed to JS.
+pub type Completions = BatchQueue<(u32, Settled)>;
 
 /// Calls settled in one wake-up; JS receives them as one flat array
 /// `[callId, settled, callId, settled, ...]` (`lib/dispatch.js`).
-pub struct SettledBatch(Vec<(u32, Settled)>);
+pub struct SettledBatch(pub Vec<(u32, Settled)>);
 
 impl ToNapiValue for SettledBatch {
     unsafe fn to_napi_value(env: sys::napi_env, batch: Self) -> napi::Result<sys::napi_value> {

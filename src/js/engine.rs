@@ -6,10 +6,12 @@
 //! (`startBatch`), and learns of finished calls in batches through the
 //! `settle` function; `lib/dispatch.js` is the JS half of this.
 
+use super::batch_queue::wake_after_round;
+use super::batch_queue::BatchQueue;
 use super::boundary::CallInitJs;
 use super::completions::{Completions, SettledBatch};
 use super::convert::{call_init_from_js, internal_failure};
-use super::host::{to_js_args, HostArgs, HostReplyJs, JsHost, Pending};
+use super::host::{HostBatch, HostCall, HostReplyJs, JsHost, Pending};
 use super::policies::{build_policies, NativePolicyJs};
 use crate::engine::transport::Transport;
 use crate::pipeline::{self, CallInit, Failure, FailureKind, Outcome, Policies, Settled};
@@ -53,33 +55,18 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Queues a finished call. The first call queued arranges the wake-up
-    /// of the JS thread; from the engine's own thread that wake-up waits
-    /// until the tasks ready now have run (`yield_now` defers it past
-    /// them), so that the calls finishing in the same round of the runtime
-    /// settle together. Without that deferral the two threads take turns
-    /// one call at a time: waking the JS thread hands it the core at once
-    /// (it runs at a higher priority, see `lib.rs`).
+    /// Queues a finished call; the calls finishing in the same round of
+    /// the runtime settle together (`batch_queue.rs`).
     fn finish(self: &Arc<Self>, call: u32, settled: Settled) {
-        if !self.completions.push(call, settled) {
-            return;
-        }
-        if tokio::runtime::Handle::try_current().is_ok() {
+        if self.completions.push((call, settled)) {
             let inner = self.clone();
-            tokio::spawn(async move {
-                tokio::task::yield_now().await;
-                inner.wake_js();
+            wake_after_round(move || {
+                // Fails only while Node shuts down, when nobody waits any more.
+                let _ = inner
+                    .settle
+                    .call((), ThreadsafeFunctionCallMode::NonBlocking);
             });
-        } else {
-            self.wake_js();
         }
-    }
-
-    fn wake_js(&self) {
-        // Fails only while Node shuts down, when nobody waits any more.
-        let _ = self
-            .settle
-            .call((), ThreadsafeFunctionCallMode::NonBlocking);
     }
 
     async fn run(self: Arc<Self>, call: u32, init: CallInit, registration: AbortRegistration) {
@@ -116,22 +103,24 @@ impl Engine {
     /// `pool`: another engine whose connections this one shares
     /// (`request.clone()`).
     pub fn new(
-        host: Function<'_, HostArgs, ()>,
+        host: Function<'_, HostBatch, ()>,
         settle: Function<'_, SettledBatch, ()>,
         pool: Option<&Engine>,
     ) -> napi::Result<Engine> {
+        let questions = Arc::new(BatchQueue::<HostCall>::default());
+        let asked = questions.clone();
         let function = host
             .build_threadsafe_function()
             .callee_handled::<false>()
             .weak::<true>()
-            .build_callback(|ctx| Ok(to_js_args(ctx.value)))?;
+            .build_callback(move |_| Ok(HostBatch(asked.take())))?;
         let completions = Arc::new(Completions::default());
         let queue = completions.clone();
         let settle = settle
             .build_threadsafe_function()
             .callee_handled::<false>()
             .weak::<true>()
-            .build_callback(move |_| Ok(queue.take()))?;
+            .build_callback(move |_| Ok(SettledBatch(queue.take())))?;
         let transport = match pool {
             Some(engine) => engine.inner.transport.clone(),
             None => Arc::new(Transport::new().map_err(napi::Error::from_reason)?),
@@ -140,7 +129,8 @@ impl Engine {
             inner: Arc::new(Inner {
                 transport,
                 host: Arc::new(JsHost {
-                    function,
+                    function: Arc::new(function),
+                    questions,
                     pending: Arc::new(Pending::default()),
                 }),
                 calls: Mutex::new(HashMap::new()),

@@ -6,10 +6,12 @@
 //! throws back: it keeps any error in the call's slot, so no JS exception
 //! ever has to cross into Rust.
 
+use super::batch_queue::{wake_after_round, BatchQueue};
 use super::boundary::{PatchJs, SettledJs, WireJs};
 use super::convert::{failure_to_js, patch_to_js, settled_to_js, wire_from_js, FailureJs};
 use crate::pipeline::{Host, HostOp, HostReply};
-use napi::bindgen_prelude::FnArgs;
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 use napi_derive::napi;
@@ -58,10 +60,42 @@ pub struct HostCall {
     pub token: u32,
 }
 
-pub type HostArgs = FnArgs<(u32, String, HostArgsJs, u32)>;
 /// Weak: a pending host function never keeps Node's event loop alive (the
 /// call's own promise does, while the call is under way).
-pub type HostFn = ThreadsafeFunction<HostCall, (), HostArgs, Status, false, true>;
+pub type HostFn = ThreadsafeFunction<(), (), HostBatch, Status, false, true>;
+
+/// Questions handed to JS in one wake-up (`batch_queue.rs`), as one flat
+/// array `[callId, op, args, token, ...]` (`lib/dispatch.js`).
+pub struct HostBatch(pub Vec<HostCall>);
+
+impl ToNapiValue for HostBatch {
+    unsafe fn to_napi_value(env: sys::napi_env, batch: Self) -> napi::Result<sys::napi_value> {
+        let mut array = std::ptr::null_mut();
+        // SAFETY: N-API calls on the JS thread with the `env` napi-rs passed
+        // to the threadsafe function's callback.
+        unsafe {
+            napi::check_status!(sys::napi_create_array_with_length(
+                env,
+                batch.0.len() * 4,
+                &mut array
+            ))?;
+            let mut index = 0u32;
+            for question in batch.0 {
+                let (call, op, args, token) = to_js_parts(question);
+                for value in [
+                    u32::to_napi_value(env, call)?,
+                    <&str>::to_napi_value(env, op)?,
+                    HostArgsJs::to_napi_value(env, args)?,
+                    u32::to_napi_value(env, token)?,
+                ] {
+                    napi::check_status!(sys::napi_set_element(env, array, index, value))?;
+                    index += 1;
+                }
+            }
+        }
+        Ok(array)
+    }
+}
 
 /// Questions sent to JS and not answered yet, by token.
 #[derive(Default)]
@@ -86,12 +120,14 @@ impl Pending {
 }
 
 pub struct JsHost {
-    pub function: HostFn,
+    pub function: Arc<HostFn>,
+    /// Questions not handed to JS yet.
+    pub questions: Arc<BatchQueue<HostCall>>,
     pub pending: Arc<Pending>,
 }
 
 /// Runs on the JS thread, right before the host function is called.
-pub fn to_js_args(call: HostCall) -> HostArgs {
+fn to_js_parts(call: HostCall) -> (u32, &'static str, HostArgsJs, u32) {
     let mut args = HostArgsJs {
         position: None,
         base_url: None,
@@ -148,7 +184,7 @@ pub fn to_js_args(call: HostCall) -> HostArgs {
             "policy"
         }
     };
-    FnArgs::from((call.call, name.to_string(), args, call.token))
+    (call.call, name, args, call.token)
 }
 
 impl Host for JsHost {
@@ -160,17 +196,22 @@ impl Host for JsHost {
         let token = self.pending.next.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = oneshot::channel();
         self.pending.waiting().insert(token, sender);
-        let status = self.function.call(
-            HostCall { call, op, token },
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-        if status != Status::Ok {
-            self.pending.waiting().remove(&token);
+        if self.questions.push(HostCall { call, op, token }) {
+            let function = self.function.clone();
+            let questions = self.questions.clone();
+            let pending = self.pending.clone();
+            wake_after_round(move || {
+                let status = function.call((), ThreadsafeFunctionCallMode::NonBlocking);
+                if status != Status::Ok {
+                    // JS cannot be reached (Node is closing): the questions
+                    // queued fail ("JavaScript did not answer").
+                    for question in questions.take() {
+                        pending.waiting().remove(&question.token);
+                    }
+                }
+            });
         }
         async move {
-            if status != Status::Ok {
-                return Err(format!("cannot reach JavaScript: {status}"));
-            }
             let reply = receiver
                 .await
                 .map_err(|_| "JavaScript did not answer".to_string())?;

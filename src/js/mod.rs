@@ -2,6 +2,7 @@
 //! pipeline's plain data and implements the pipeline's `Host` with a
 //! threadsafe function; it holds no request logic of its own.
 
+mod batch_queue;
 pub mod bench_support;
 pub mod boundary;
 mod completions;
