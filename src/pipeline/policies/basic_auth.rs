@@ -3,7 +3,7 @@
 //! Authorization header (a token the caller or the auth stage set wins).
 
 use super::config_value::{field, options, string};
-use super::{Next, Policy, PolicyFuture, PolicyRequest};
+use super::header_if_absent::HeaderIfAbsent;
 use base64::Engine;
 use serde_json::Value;
 
@@ -33,35 +33,19 @@ impl Config {
     }
 }
 
-pub struct BasicAuth {
-    header_value: String,
-}
-
-impl BasicAuth {
-    pub fn new(config: &Config) -> BasicAuth {
-        BasicAuth {
-            header_value: config.header_value(),
-        }
-    }
-}
-
-impl Policy for BasicAuth {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn send<'a>(&'a self, mut request: PolicyRequest, next: Next<'a>) -> PolicyFuture<'a> {
-        request
-            .headers
-            .set_if_absent("Authorization", self.header_value.clone());
-        next.run(request)
+/// The policy: the header, unless the request has an Authorization.
+pub fn basic_auth(config: &Config) -> HeaderIfAbsent {
+    HeaderIfAbsent {
+        policy: NAME,
+        header: "Authorization",
+        value: config.header_value(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{one, Script, TestResult};
-    use super::super::PolicyResponse;
+    use super::super::{PolicyRequest, PolicyResponse};
     use super::*;
     use serde_json::json;
 
@@ -85,7 +69,7 @@ mod tests {
     async fn sets_the_header_unless_one_is_there() -> TestResult {
         let config =
             Config::from_json(&json!({ "username": "Aladdin", "password": "open sesame" }))?;
-        let policies = one(BasicAuth::new(&config));
+        let policies = one(basic_auth(&config));
         let script = Script::new(vec![
             Ok(PolicyResponse::new(200)),
             Ok(PolicyResponse::new(200)),

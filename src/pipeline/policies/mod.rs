@@ -16,6 +16,7 @@ pub mod config_value;
 pub mod csrf;
 pub mod default_request;
 pub mod error_code;
+pub mod header_if_absent;
 pub mod header_list;
 pub mod location;
 pub mod log;
@@ -166,6 +167,8 @@ pub enum PolicyFailureKind {
     /// A response a policy turned into the caller's error (the exchange
     /// raises it as `BalenaRequestError` with the response's body).
     ErrorResponse,
+    /// A policy written in JS threw; the error is in the call's JS slot.
+    Js,
     Other,
 }
 

@@ -45,7 +45,7 @@ pub fn build(
         "pathPrefix" => Arc::new(path_prefix::PathPrefix(path_prefix::Config::from_json(
             options,
         )?)),
-        "basicAuth" => Arc::new(basic_auth::BasicAuth::new(&basic_auth::Config::from_json(
+        "basicAuth" => Arc::new(basic_auth::basic_auth(&basic_auth::Config::from_json(
             options,
         )?)),
         "csrf" => Arc::new(csrf::Csrf(csrf::Config::from_json(options)?)),
@@ -63,7 +63,7 @@ pub fn build(
         "requestId" => Arc::new(request_id::RequestId(request_id::Config::from_json(
             options,
         )?)),
-        "userAgent" => Arc::new(user_agent::UserAgent::new(
+        "userAgent" => Arc::new(user_agent::user_agent(
             &user_agent::Config::from_json(options)?,
             DEFAULT_USER_AGENT,
         )),

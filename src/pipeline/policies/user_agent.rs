@@ -5,7 +5,7 @@
 //! A User-Agent the caller set is theirs and is left alone, as Azure does.
 
 use super::config_value::{field, options, string};
-use super::{Next, Policy, PolicyFuture, PolicyRequest};
+use super::header_if_absent::HeaderIfAbsent;
 use serde_json::Value;
 
 const NAME: &str = "userAgent";
@@ -24,43 +24,28 @@ impl Config {
     }
 }
 
-pub struct UserAgent {
-    value: String,
-}
-
-impl UserAgent {
-    /// `default_user_agent` is the client's own User-Agent for the calls
-    /// this policy serves.
-    pub fn new(config: &Config, default_user_agent: &str) -> UserAgent {
-        let value = match config
-            .user_agent_prefix
-            .as_deref()
-            .filter(|p| !p.is_empty())
-        {
-            Some(prefix) => format!("{prefix} {default_user_agent}"),
-            None => default_user_agent.to_string(),
-        };
-        UserAgent { value }
-    }
-}
-
-impl Policy for UserAgent {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn send<'a>(&'a self, mut request: PolicyRequest, next: Next<'a>) -> PolicyFuture<'a> {
-        request
-            .headers
-            .set_if_absent("User-Agent", self.value.clone());
-        next.run(request)
+/// The policy; `default_user_agent` is the client's own User-Agent for
+/// the calls it serves.
+pub fn user_agent(config: &Config, default_user_agent: &str) -> HeaderIfAbsent {
+    let value = match config
+        .user_agent_prefix
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    {
+        Some(prefix) => format!("{prefix} {default_user_agent}"),
+        None => default_user_agent.to_string(),
+    };
+    HeaderIfAbsent {
+        policy: NAME,
+        header: "User-Agent",
+        value,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{one, Script, TestResult};
-    use super::super::PolicyResponse;
+    use super::super::{PolicyRequest, PolicyResponse};
     use super::*;
     use serde_json::json;
 
@@ -77,7 +62,7 @@ mod tests {
     #[tokio::test]
     async fn prefixes_the_default_and_keeps_the_callers() -> TestResult {
         let config = Config::from_json(&json!({ "userAgentPrefix": "my-script/2.0" }))?;
-        let policies = one(UserAgent::new(&config, "node"));
+        let policies = one(user_agent(&config, "node"));
         let script = Script::new(vec![
             Ok(PolicyResponse::new(200)),
             Ok(PolicyResponse::new(200)),
