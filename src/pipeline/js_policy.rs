@@ -11,7 +11,7 @@ use super::policies::{
     HeaderList, Next, Policy, PolicyFailure, PolicyFailureKind, PolicyFuture, PolicyRequest,
     PolicyResponse,
 };
-use super::policy_chain::{split, ChainState, Producer, JS_POLICY_ERROR};
+use super::policy_chain::{split, ChainState, Producer};
 use super::types::Settled;
 use std::sync::Arc;
 
@@ -59,8 +59,8 @@ impl<H: Host + 'static> Policy for JsPolicy<H> {
                         Ok(response)
                     } else {
                         Err(PolicyFailure::new(
-                            PolicyFailureKind::Other,
-                            JS_POLICY_ERROR,
+                            PolicyFailureKind::Js,
+                            "a JS policy threw (the error is in the call's slot)",
                         ))
                     };
                 }

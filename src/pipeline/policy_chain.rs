@@ -160,10 +160,6 @@ pub(super) struct ChainState {
     may_redecode: bool,
 }
 
-/// The message of the failure that stands for the error a JS policy threw
-/// (the error itself is in the call's slot).
-pub(super) const JS_POLICY_ERROR: &str = "a JS policy threw (the error is in the call's slot)";
-
 impl ChainState {
     fn keep(&self, mut result: Result<RawResponse, Failure>) -> PolicyOutcome {
         let outcome = for_policies(&mut result);
@@ -201,7 +197,7 @@ impl ChainState {
                 Outcome::Response(Box::new(raw))
             }
             (Ok(_), _, _) => Outcome::Failure(internal("a policy answered without sending")),
-            (Err(failure), Producer::Js, _) if failure.message == JS_POLICY_ERROR => {
+            (Err(failure), Producer::Js, _) if failure.kind == PolicyFailureKind::Js => {
                 Outcome::JsError
             }
             // retry gave up on a wait the server asked for: the response's

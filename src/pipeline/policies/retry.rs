@@ -135,6 +135,7 @@ impl Config {
             PolicyFailureKind::Timeout { transient } => transient,
             PolicyFailureKind::Cancelled
             | PolicyFailureKind::ErrorResponse
+            | PolicyFailureKind::Js
             | PolicyFailureKind::Other => false,
         }
     }
