@@ -13,7 +13,7 @@
 //! at 16).
 
 use super::download::NativeDownload;
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, ToNapiValue};
 use napi_derive::napi;
 use std::collections::HashMap;
 
@@ -65,24 +65,10 @@ macro_rules! js_record {
 
         impl ::napi::bindgen_prelude::ToNapiValue for $name {
             unsafe fn to_napi_value(env: ::napi::sys::napi_env, record: Self) -> ::napi::Result<::napi::sys::napi_value> {
-                let mut array = std::ptr::null_mut();
-                // SAFETY: plain N-API calls on the JS thread with the `env`
-                // napi-rs gave us; every value set was just created in it.
-                unsafe {
-                    ::napi::check_status!(::napi::sys::napi_create_array_with_length(
-                        env,
-                        Self::FIELDS.len(),
-                        &mut array
-                    ))?;
-                    let mut index = 0u32;
-                    $(
-                        let value = <$ty as ::napi::bindgen_prelude::ToNapiValue>::to_napi_value(env, record.$field)?;
-                        ::napi::check_status!(::napi::sys::napi_set_element(env, array, index, value))?;
-                        index += 1;
-                    )*
-                    let _ = index;
-                }
-                Ok(array)
+                // SAFETY: napi-rs calls this on the JS thread with its env.
+                let mut array = unsafe { $crate::js::boundary::ArrayWriter::new(env, Self::FIELDS.len()) }?;
+                $( array.push(record.$field)?; )*
+                Ok(array.finish())
             }
         }
     };
@@ -208,6 +194,49 @@ js_record! { to_js
         response: Option<ResponseJs>,
         failure: Option<super::convert::FailureJs>,
         patch: Option<PatchJs>,
+    }
+}
+
+/// Writes a JS array of known length, element by element: the records
+/// above and the batches of finished calls and host questions.
+pub struct ArrayWriter {
+    env: napi::sys::napi_env,
+    array: napi::sys::napi_value,
+    next: u32,
+}
+
+impl ArrayWriter {
+    /// # Safety
+    /// On the JS thread, with the `env` napi-rs passed to the conversion
+    /// under way; the writer must not outlive it.
+    pub unsafe fn new(env: napi::sys::napi_env, len: usize) -> napi::Result<ArrayWriter> {
+        let mut array = std::ptr::null_mut();
+        // SAFETY: the caller's contract.
+        napi::check_status!(unsafe {
+            napi::sys::napi_create_array_with_length(env, len, &mut array)
+        })?;
+        Ok(ArrayWriter {
+            env,
+            array,
+            next: 0,
+        })
+    }
+
+    pub fn push<T: ToNapiValue>(&mut self, value: T) -> napi::Result<()> {
+        // SAFETY: `env` is valid for the writer's life (`new`'s contract),
+        // and the value set was just created in it.
+        unsafe {
+            let value = T::to_napi_value(self.env, value)?;
+            napi::check_status!(napi::sys::napi_set_element(
+                self.env, self.array, self.next, value
+            ))?;
+        }
+        self.next += 1;
+        Ok(())
+    }
+
+    pub fn finish(self) -> napi::sys::napi_value {
+        self.array
     }
 }
 

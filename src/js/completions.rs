@@ -4,7 +4,7 @@
 //! per call, as a Promise from `spawn_future` needs, cost a wake-up each.
 
 use super::batch_queue::BatchQueue;
-use super::boundary::SettledJs;
+use super::boundary::ArrayWriter;
 use super::convert::settled_to_js;
 use crate::pipeline::Settled;
 use napi::bindgen_prelude::ToNapiValue;
@@ -19,23 +19,13 @@ pub struct SettledBatch(pub Vec<(u32, Settled)>);
 
 impl ToNapiValue for SettledBatch {
     unsafe fn to_napi_value(env: sys::napi_env, batch: Self) -> napi::Result<sys::napi_value> {
-        let mut array = std::ptr::null_mut();
-        // SAFETY: N-API calls on the JS thread with the `env` napi-rs passed
-        // to the threadsafe function's callback.
-        unsafe {
-            napi::check_status!(sys::napi_create_array_with_length(
-                env,
-                batch.0.len() * 2,
-                &mut array
-            ))?;
-            for (index, (call, settled)) in batch.0.into_iter().enumerate() {
-                let index = index as u32 * 2;
-                let id = u32::to_napi_value(env, call)?;
-                napi::check_status!(sys::napi_set_element(env, array, index, id))?;
-                let value = SettledJs::to_napi_value(env, settled_to_js(settled))?;
-                napi::check_status!(sys::napi_set_element(env, array, index + 1, value))?;
-            }
+        // SAFETY: napi-rs calls this on the JS thread, in the threadsafe
+        // function's callback, with its env.
+        let mut array = unsafe { ArrayWriter::new(env, batch.0.len() * 2) }?;
+        for (call, settled) in batch.0 {
+            array.push(call)?;
+            array.push(settled_to_js(settled))?;
         }
-        Ok(array)
+        Ok(array.finish())
     }
 }

@@ -7,7 +7,7 @@
 //! ever has to cross into Rust.
 
 use super::batch_queue::{wake_after_round, BatchQueue};
-use super::boundary::{PatchJs, SettledJs, WireJs};
+use super::boundary::{ArrayWriter, PatchJs, SettledJs, WireJs};
 use super::convert::{failure_to_js, patch_to_js, settled_to_js, wire_from_js, FailureJs};
 use crate::pipeline::{Host, HostOp, HostReply};
 use napi::bindgen_prelude::ToNapiValue;
@@ -70,30 +70,17 @@ pub struct HostBatch(pub Vec<HostCall>);
 
 impl ToNapiValue for HostBatch {
     unsafe fn to_napi_value(env: sys::napi_env, batch: Self) -> napi::Result<sys::napi_value> {
-        let mut array = std::ptr::null_mut();
-        // SAFETY: N-API calls on the JS thread with the `env` napi-rs passed
-        // to the threadsafe function's callback.
-        unsafe {
-            napi::check_status!(sys::napi_create_array_with_length(
-                env,
-                batch.0.len() * 4,
-                &mut array
-            ))?;
-            let mut index = 0u32;
-            for question in batch.0 {
-                let (call, op, args, token) = to_js_parts(question);
-                for value in [
-                    u32::to_napi_value(env, call)?,
-                    <&str>::to_napi_value(env, op)?,
-                    HostArgsJs::to_napi_value(env, args)?,
-                    u32::to_napi_value(env, token)?,
-                ] {
-                    napi::check_status!(sys::napi_set_element(env, array, index, value))?;
-                    index += 1;
-                }
-            }
+        // SAFETY: napi-rs calls this on the JS thread, in the threadsafe
+        // function's callback, with its env.
+        let mut array = unsafe { ArrayWriter::new(env, batch.0.len() * 4) }?;
+        for question in batch.0 {
+            let (call, op, args, token) = to_js_parts(question);
+            array.push(call)?;
+            array.push(op)?;
+            array.push(args)?;
+            array.push(token)?;
         }
-        Ok(array)
+        Ok(array.finish())
     }
 }
 
