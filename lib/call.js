@@ -62,8 +62,8 @@ class Call {
 		this.responseHooks = [];
 		/** The pipeline's policies when the call started (JS ones by index). */
 		this.jsSteps = [];
-		/** JS policies under way, by their index (lib/policy-step.js). */
-		this.policySteps = new Map();
+		/** JS policies under way, by their index (lib/policy-step.js); made when one starts. */
+		this.policySteps = undefined;
 		this.disarm = () => {};
 	}
 

@@ -120,9 +120,10 @@ function createHost(ctx) {
 					let step;
 					if (args.request != null) {
 						step = new PolicyStep(call, call.jsSteps[args.position], requestFor(call, args.request));
+						call.policySteps ??= new Map();
 						call.policySteps.set(args.position, step);
 					} else {
-						step = call.policySteps.get(args.position);
+						step = call.policySteps?.get(args.position);
 						step.resolveNext(args.settled);
 					}
 					return await step.answer();
