@@ -102,9 +102,15 @@ impl Config {
 
     /// Whether a request may be sent more than once at all.
     pub fn may_repeat(&self, request: &PolicyRequest) -> bool {
-        let method = request.effective_method();
-        self.methods.contains(&method)
-            || (matches!(method.as_str(), "POST" | "PATCH")
+        // Compared as written (the listed ones are upper case): this runs
+        // for every request, so no upper-cased copy is made.
+        let method = if request.method.is_empty() {
+            "GET"
+        } else {
+            request.method.as_str()
+        };
+        self.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
+            || ((method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PATCH"))
                 && request.headers.contains("Idempotency-Key"))
     }
 
