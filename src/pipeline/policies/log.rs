@@ -231,15 +231,42 @@ impl Line {
     fn headers(&mut self, config: &Config, headers: &HeaderList) {
         self.key("headers");
         self.0.push(b'{');
-        for (index, (name, value)) in config.header_lines(headers).iter().enumerate() {
-            if index > 0 {
-                self.0.push(b',');
+        let lines = &headers.0;
+        let repeated = lines.iter().enumerate().any(|(i, (name, _))| {
+            lines[..i]
+                .iter()
+                .any(|(seen, _)| seen.eq_ignore_ascii_case(name))
+        });
+        if repeated {
+            // A name given twice is joined, as `Headers` does.
+            for (index, (name, value)) in config.header_lines(headers).iter().enumerate() {
+                self.pair(index, name, value);
             }
-            self.string(name);
-            self.0.push(b':');
-            self.string(value);
+        } else {
+            // The usual case, on every request: no copy of the list, one
+            // buffer for the lower-cased names.
+            let mut key = String::new();
+            for (index, (name, value)) in lines.iter().enumerate() {
+                key.clear();
+                key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+                let shown = if config.allowed_header_names.contains(&key) {
+                    value.as_str()
+                } else {
+                    REDACTED
+                };
+                self.pair(index, &key, shown);
+            }
         }
         self.0.push(b'}');
+    }
+
+    fn pair(&mut self, index: usize, name: &str, value: &str) {
+        if index > 0 {
+            self.0.push(b',');
+        }
+        self.string(name);
+        self.0.push(b':');
+        self.string(value);
     }
 
     fn finish(mut self) -> String {
@@ -422,6 +449,23 @@ mod tests {
         ] {
             assert!(!all.contains(secret), "{secret} leaked: {all}");
         }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_header_given_twice_is_logged_once_joined() -> TestResult {
+        let config = Config::from_json(&json!({ "allowedHeaderNames": ["X-Twice"] }))?;
+        let sink = Arc::new(Collect::default());
+        let policies = one(Log::new(config, sink.clone()));
+        let script = Script::new(vec![Ok(PolicyResponse::new(200))]);
+        let mut request = PolicyRequest::new("GET", "http://127.0.0.1:9/");
+        request.headers = HeaderList::from([("X-Twice", "1"), ("x-twice", "2"), ("X-Once", "3")]);
+        script.run(&policies, request).await?;
+        let records = sink.records();
+        assert_eq!(
+            records[0]["headers"],
+            json!({ "x-twice": "1, 2", "x-once": "REDACTED" })
+        );
         Ok(())
     }
 
